@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CxPlatformConfig(AppConfig):
+    name = "cxplatform"
+    verbose_name = "CX platform core"

@@ -1,0 +1,154 @@
+"""The REST API's plumbing, read by REST_FRAMEWORK settings: API-key authentication, the
+organization permission, pagination, one error body, and the schema's error documentation.
+
+Kept apart from ``cxplatform.api`` because DRF imports these while it defines its views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import authentication, exceptions, pagination, permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cxplatform import services, tenancy
+from cxplatform.models import ApiKey, Role, role_at_least
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <key>``. ``request.auth`` becomes the ApiKey row."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        header = authentication.get_authorization_header(request).decode(errors="replace")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != self.keyword.lower():
+            return None
+        raw = raw.strip()
+        if not raw:
+            raise exceptions.AuthenticationFailed("No API key after 'Bearer'.")
+        key = services.api_key_authenticate(raw)
+        if key is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        return AnonymousUser(), key
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class OrganizationPermission(permissions.BasePermission):
+    """Sets ``request.org`` and ``request.role``; reads need any role, writes need the
+    view's ``write_role`` (manager by default)."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if isinstance(request.auth, ApiKey):
+            request.org, request.role = request.auth.organization, request.auth.role
+        elif request.user and request.user.is_authenticated:
+            membership = tenancy.active_membership(request._request)
+            if membership is None:
+                raise exceptions.PermissionDenied("You are not a member of any organization.")
+            request.org, request.role = membership.organization, membership.role
+            request.membership = membership
+        else:
+            raise exceptions.NotAuthenticated()
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+        if lookup and lookup in getattr(view, "kwargs", {}):
+            # A row is addressed: decide after it is found, so another organization's row
+            # is a 404 and never a 403 that confirms it exists.
+            return True
+        return self.may_write(request, view)
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        return request.method in permissions.SAFE_METHODS or self.may_write(request, view)
+
+    @staticmethod
+    def may_write(request: Request, view: Any) -> bool:
+        return role_at_least(request.role, getattr(view, "write_role", Role.MANAGER))
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error has the same body: ``{"code", "detail", "fields"?}``."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
+        response.data = {"code": "invalid", "detail": "Some fields are invalid.", "fields": fields}
+    else:
+        detail = (
+            response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        )
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"code": code, "detail": str(detail)}
+    return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Machine-readable: invalid, not_found, permission_denied…"
+    )
+    detail = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Only for 400: the messages of each invalid field.",
+    )
+
+
+def document_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict:
+    """drf-spectacular hook: document 400/401/403/404 bodies, which it omits by default."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"},
+            "detail": {"type": "string"},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "required": ["code", "detail"],
+    }
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", {"description": "Missing or invalid API key.", **ref})
+            responses.setdefault("403", {"description": "The role does not allow this.", **ref})
+            if method in {"post", "put", "patch"}:
+                responses.setdefault("400", {"description": "Invalid input, by field.", **ref})
+            if "{" in path:
+                responses.setdefault(
+                    "404", {"description": "No such row in your organization.", **ref}
+                )
+    return result

@@ -1,0 +1,248 @@
+"""Business operations of the core: organizations, members, teams, API keys, audit."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+from django.utils import timezone
+
+from cxplatform.models import (
+    ApiKey,
+    AuditEvent,
+    Membership,
+    Organization,
+    Role,
+    Team,
+    WorkerHeartbeat,
+)
+
+User = get_user_model()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff user, an API key, or the system (user and key both None)."""
+
+    user: Any = None
+    api_key: ApiKey | None = None
+
+    @classmethod
+    def from_request(cls, request: Any) -> Actor:
+        api_key = getattr(request, "auth", None)
+        if isinstance(api_key, ApiKey):
+            return cls(api_key=api_key)
+        user = getattr(request, "user", None)
+        return cls(user=user if user is not None and user.is_authenticated else None)
+
+
+SYSTEM = Actor()
+
+
+def audit(
+    *,
+    org: Organization,
+    actor: Actor,
+    action: str,
+    obj: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record who changed what. Call it inside the service's transaction."""
+    return AuditEvent.objects.create(
+        organization=org,
+        actor_user=actor.user,
+        actor_api_key=actor.api_key,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        changes=changes or {},
+    )
+
+
+def diff(instance: models.Model, data: dict[str, Any]) -> dict[str, list[Any]]:
+    """The fields of ``data`` that differ from ``instance``, as {field: [old, new]}."""
+    changes = {}
+    for field, new in data.items():
+        old = getattr(instance, field, None)
+        if old != new:
+            changes[field] = [_jsonable(old), _jsonable(new)]
+    return changes
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, str | int | float | bool | type(None) | list | dict):
+        return value
+    return str(value)
+
+
+def update_fields(
+    *, instance: models.Model, data: dict[str, Any], actor: Actor, action: str
+) -> models.Model:
+    """Apply ``data`` to ``instance``, save what changed and audit it. Inside a transaction."""
+    changes = diff(instance, data)
+    if not changes:
+        return instance
+    for field, value in data.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    instance.save()
+    org = instance if isinstance(instance, Organization) else instance.organization
+    audit(org=org, actor=actor, action=action, obj=instance, changes=changes)
+    return instance
+
+
+@transaction.atomic
+def organization_create(
+    *, slug: str, name: str, admin_email: str | None = None, actor: Actor = SYSTEM
+) -> Organization:
+    """Create an organization (or return the existing one with that slug).
+
+    With ``admin_email``, that user (created if new, without a usable password) becomes
+    an admin member. Safe to repeat.
+    """
+    org, created = Organization.objects.get_or_create(slug=slug, defaults={"name": name})
+    if created:
+        audit(org=org, actor=actor, action="organization.created", obj=org)
+    if admin_email:
+        user = user_get_or_create(email=admin_email)
+        membership_set(org=org, user=user, role=Role.ADMIN, actor=actor)
+    return org
+
+
+@transaction.atomic
+def organization_update(*, org: Organization, data: dict[str, Any], actor: Actor) -> Organization:
+    return update_fields(instance=org, data=data, actor=actor, action="organization.updated")
+
+
+def user_get_or_create(*, email: str, name: str = "", password: str | None = None) -> Any:
+    email = User.objects.normalize_email(email).lower()
+    first, _, last = name.partition(" ")
+    user, created = User.objects.get_or_create(
+        username=email, defaults={"email": email, "first_name": first, "last_name": last}
+    )
+    if created or password:
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    return user
+
+
+@transaction.atomic
+def membership_set(
+    *, org: Organization, user: Any, role: str, team: Team | None = None, actor: Actor = SYSTEM
+) -> Membership:
+    """Give ``user`` the ``role`` in ``org`` (creating the membership if needed)."""
+    membership, created = Membership.objects.get_or_create(
+        organization=org, user=user, defaults={"role": role, "team": team}
+    )
+    if created:
+        audit(
+            org=org,
+            actor=actor,
+            action="membership.created",
+            obj=membership,
+            changes={"role": [None, role]},
+        )
+    elif membership.role != role or (team is not None and membership.team_id != team.pk):
+        update_fields(
+            instance=membership,
+            data={"role": role, "team": team or membership.team},
+            actor=actor,
+            action="membership.updated",
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: Actor) -> None:
+    audit(org=membership.organization, actor=actor, action="membership.removed", obj=membership)
+    membership.delete()
+
+
+@transaction.atomic
+def team_create(*, org: Organization, name: str, description: str = "", actor: Actor) -> Team:
+    team = Team(organization=org, name=name, description=description)
+    team.full_clean()
+    team.save()
+    audit(org=org, actor=actor, action="team.created", obj=team)
+    return team
+
+
+@transaction.atomic
+def team_update(*, team: Team, data: dict[str, Any], actor: Actor) -> Team:
+    return update_fields(instance=team, data=data, actor=actor, action="team.updated")
+
+
+@transaction.atomic
+def team_delete(*, team: Team, actor: Actor) -> None:
+    audit(org=team.organization, actor=actor, action="team.deleted", obj=team)
+    team.delete()
+
+
+@transaction.atomic
+def api_key_create(
+    *, org: Organization, name: str, role: str = Role.MANAGER, actor: Actor = SYSTEM
+) -> tuple[ApiKey, str]:
+    """Make a key. Returns the row and the raw key, which is never stored or shown again."""
+    raw = settings.CX_API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        organization=org,
+        name=name,
+        role=role,
+        prefix=raw[:10],
+        hashed_key=ApiKey.hash(raw),
+        created_by=actor.user,
+    )
+    audit(org=org, actor=actor, action="api_key.created", obj=key)
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, actor: Actor) -> ApiKey:
+    """Revoke a key; it stops working at once. Revoking twice changes nothing."""
+    updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if updated:
+        audit(org=key.organization, actor=actor, action="api_key.revoked", obj=key)
+    key.refresh_from_db()
+    return key
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The active key for ``raw_key``, its last-used time refreshed (at most once a minute)."""
+    key = (
+        ApiKey.objects.active()
+        .select_related("organization")
+        .filter(hashed_key=ApiKey.hash(raw_key))
+        .first()
+    )
+    if key is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def worker_heartbeat(*, worker: str) -> WorkerHeartbeat:
+    """Upsert the worker's heartbeat row (one row per worker, however often it beats)."""
+    beat, created = WorkerHeartbeat.objects.get_or_create(
+        worker=worker, defaults={"seen_at": timezone.now(), "tasks_seen": 1}
+    )
+    if not created:
+        WorkerHeartbeat.objects.filter(pk=beat.pk).update(
+            seen_at=timezone.now(), tasks_seen=models.F("tasks_seen") + 1
+        )
+        beat.refresh_from_db()
+    return beat

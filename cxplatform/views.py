@@ -1,0 +1,271 @@
+"""Staff pages of the core: dashboard shell, organization switcher, settings, mailbox."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from cxplatform import selectors, services, tenancy
+from cxplatform.forms import ApiKeyForm, MemberForm, OrganizationForm, TeamForm
+from cxplatform.http import AuthedRequest
+from cxplatform.models import MailboxMessage, Role
+from cxplatform.tenancy import org_member_required
+
+
+@require_GET
+@org_member_required()
+def dashboard(request: AuthedRequest) -> HttpResponse:
+    return render(request, "cxplatform/dashboard.html", {"sections": _dashboard_sections(request)})
+
+
+def _dashboard_sections(request: AuthedRequest) -> list[dict]:
+    """Each app may contribute cards to the dashboard through ``<app>.dashboard.cards``."""
+    from django.apps import apps
+    from django.utils.module_loading import module_has_submodule
+
+    cards: list[dict] = []
+    for config in apps.get_app_configs():
+        if config.name in {"journeys", "feedback", "scorecards"} and module_has_submodule(
+            config.module, "dashboard"
+        ):
+            module = __import__(f"{config.name}.dashboard", fromlist=["cards"])
+            cards.extend(module.cards(org=request.org))
+    return cards
+
+
+@require_POST
+@login_required
+def organization_switch(request: AuthedRequest) -> HttpResponse:
+    membership = get_object_or_404(
+        selectors.memberships_of(user=request.user),
+        organization_id=request.POST.get("organization"),
+    )
+    tenancy.activate(request, membership)
+    messages.success(request, f"Now working in {membership.organization.name}.")
+    target = request.POST.get("next") or reverse("dashboard")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("dashboard")
+    return redirect(target)
+
+
+@require_http_methods(["GET", "POST"])
+@org_member_required()
+def settings_home(request: AuthedRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None, instance=selectors.organization(org=request.org))
+    if request.method == "POST":
+        tenancy.require_role(request, Role.ADMIN)
+        if form.is_valid():
+            services.organization_update(
+                org=request.org, data=form.cleaned_data, actor=services.Actor.from_request(request)
+            )
+            messages.success(request, "Organization settings saved.")
+            return redirect("settings_home")
+    from django.conf import settings
+
+    context = {
+        "form": form,
+        "heartbeat": selectors.last_heartbeat(),
+        "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    }
+    return render(request, "cxplatform/settings_home.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@org_member_required()
+@vary_on_headers("HX-Request")
+def member_list(request: AuthedRequest) -> HttpResponse:
+    form = MemberForm(request.POST or None, org=request.org)
+    if request.method == "POST":
+        tenancy.require_role(request, Role.ADMIN)
+        if form.is_valid():
+            data = form.cleaned_data
+            user = services.user_get_or_create(email=data["email"], name=data["name"])
+            services.membership_set(
+                org=request.org,
+                user=user,
+                role=data["role"],
+                team=data["team"],
+                actor=services.Actor.from_request(request),
+            )
+            messages.success(request, f"{data['email']} is now a {Role(data['role']).label}.")
+            form = MemberForm(org=request.org)
+    template = "cxplatform/member_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#members"
+    members = selectors.membership_list(org=request.org)
+    return render(request, template, {"form": form, "members": members, "roles": Role.choices})
+
+
+@require_POST
+@org_member_required(Role.ADMIN)
+def member_remove(request: AuthedRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(selectors.membership_list(org=request.org), pk=pk)
+    if membership.user_id == request.user.pk:
+        messages.error(request, "You cannot remove yourself.")
+    else:
+        services.membership_remove(
+            membership=membership, actor=services.Actor.from_request(request)
+        )
+        messages.success(request, f"{membership.user.email} was removed.")
+    return redirect("member_list")
+
+
+@require_http_methods(["GET", "POST"])
+@org_member_required()
+@vary_on_headers("HX-Request")
+def team_list(request: AuthedRequest) -> HttpResponse:
+    form = TeamForm(request.POST or None, org=request.org)
+    if request.method == "POST":
+        tenancy.require_role(request, Role.ADMIN)
+        if form.is_valid():
+            team = services.team_create(
+                org=request.org, actor=services.Actor.from_request(request), **form.cleaned_data
+            )
+            messages.success(request, f"Team {team.name} created.")
+            form = TeamForm(org=request.org)
+    template = "cxplatform/team_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#teams"
+    teams = selectors.team_list(org=request.org)
+    return render(request, template, {"form": form, "teams": teams})
+
+
+@require_http_methods(["GET", "POST"])
+@org_member_required(Role.ADMIN)
+def team_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(selectors.team_list(org=request.org), pk=pk)
+    form = TeamForm(request.POST or None, instance=team, org=request.org)
+    if request.method == "POST" and form.is_valid():
+        services.team_update(
+            team=selectors.team_list(org=request.org).get(pk=pk),
+            data=form.cleaned_data,
+            actor=services.Actor.from_request(request),
+        )
+        messages.success(request, "Team saved.")
+        return redirect("team_list")
+    return render(request, "cxplatform/team_edit.html", {"form": form, "team": team})
+
+
+@require_POST
+@org_member_required(Role.ADMIN)
+def team_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(selectors.team_list(org=request.org), pk=pk)
+    services.team_delete(team=team, actor=services.Actor.from_request(request))
+    messages.success(request, f"Team {team.name} deleted.")
+    return redirect("team_list")
+
+
+@require_http_methods(["GET", "POST"])
+@org_member_required(Role.ADMIN)
+def api_key_list(request: AuthedRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        key, new_key = services.api_key_create(
+            org=request.org,
+            name=form.cleaned_data["name"],
+            role=form.cleaned_data["role"],
+            actor=services.Actor.from_request(request),
+        )
+        messages.success(request, f"API key “{key.name}” created. Copy it now: it is shown once.")
+        form = ApiKeyForm()
+    keys = selectors.api_key_list(org=request.org)
+    return render(
+        request, "cxplatform/api_key_list.html", {"form": form, "keys": keys, "new_key": new_key}
+    )
+
+
+@require_POST
+@org_member_required(Role.ADMIN)
+def api_key_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
+    key = get_object_or_404(selectors.api_key_list(org=request.org), pk=pk)
+    services.api_key_revoke(key=key, actor=services.Actor.from_request(request))
+    messages.success(request, f"API key “{key.name}” revoked.")
+    return redirect("api_key_list")
+
+
+@require_GET
+@org_member_required(Role.ADMIN)
+@vary_on_headers("HX-Request")
+def audit_log(request: AuthedRequest) -> HttpResponse:
+    events = selectors.audit_list(org=request.org)
+    action = request.GET.get("action", "").strip()
+    if action:
+        events = events.filter(action__startswith=action)
+    page = Paginator(events, 30).get_page(request.GET.get("page"))
+    template = "cxplatform/audit_log.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#events"
+    return render(request, template, {"page": page, "action": action})
+
+
+def _mailbox_enabled() -> bool:
+    from django.conf import settings
+
+    return settings.MAILERS["default"]["BACKEND"] == "cxplatform.mail.MailboxBackend"
+
+
+@require_GET
+@org_member_required()
+@vary_on_headers("HX-Request")
+def mailbox(request: AuthedRequest) -> HttpResponse:
+    """The demo mailbox: what would have gone out by email (only without EMAIL_URL)."""
+    if not _mailbox_enabled():
+        raise Http404("The mailbox exists only in the demo (no EMAIL_URL).")
+    messages_qs = MailboxMessage.objects.all()
+    q = request.GET.get("q", "").strip()
+    if q:
+        messages_qs = messages_qs.filter(recipients__icontains=q) | messages_qs.filter(
+            subject__icontains=q
+        )
+    page = Paginator(messages_qs, 25).get_page(request.GET.get("page"))
+    template = "cxplatform/mailbox.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#messages-table"
+    return render(request, template, {"page": page, "q": q})
+
+
+@require_GET
+@org_member_required()
+def mailbox_message(request: AuthedRequest, pk: int) -> HttpResponse:
+    if not _mailbox_enabled():
+        raise Http404("The mailbox exists only in the demo (no EMAIL_URL).")
+    message = get_object_or_404(MailboxMessage, pk=pk)
+    return render(request, "cxplatform/mailbox_message.html", {"message": message})
+
+
+@require_GET
+@org_member_required()
+def mailbox_message_html(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The HTML part alone, shown in a sandboxed iframe (the email's own styles)."""
+    if not _mailbox_enabled():
+        raise Http404
+    message = get_object_or_404(MailboxMessage, pk=pk)
+    # Links open in the whole window, as they would from a mail client.
+    response = HttpResponse('<base target="_top">' + (message.html_body or "<p>(no HTML part)</p>"))
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
+    )
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def coming_soon(request: AuthedRequest, *, title: str, icon: str, text: str) -> HttpResponse:
+    return render(
+        request, "cxplatform/coming_soon.html", {"title": title, "icon": icon, "text": text}
+    )
+
+
+def error_404(request: AuthedRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def error_500(request: AuthedRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
