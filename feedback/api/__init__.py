@@ -1,0 +1,7 @@
+"""REST API of the feedback domain. Importing this package registers every viewset."""
+
+from __future__ import annotations
+
+from feedback.api import campaigns, contacts, invitations, responses, surveys
+
+__all__ = ["campaigns", "contacts", "invitations", "responses", "surveys"]

@@ -1,0 +1,38 @@
+"""The feedback domain, split by sub-domain; every model is re-exported here."""
+
+from __future__ import annotations
+
+from feedback.models.campaigns import (
+    AudienceType,
+    Campaign,
+    CampaignStatus,
+    DeliveryEvent,
+    Invitation,
+    InvitationChannel,
+    InvitationStatus,
+    Segment,
+)
+from feedback.models.contacts import Contact, ContactImport, ImportStatus
+from feedback.models.responses import Answer, Response, ResponseChannel
+from feedback.models.surveys import Question, Survey, SurveyKind, SurveyStatus
+
+__all__ = [
+    "Answer",
+    "AudienceType",
+    "Campaign",
+    "CampaignStatus",
+    "Contact",
+    "ContactImport",
+    "DeliveryEvent",
+    "ImportStatus",
+    "Invitation",
+    "InvitationChannel",
+    "InvitationStatus",
+    "Question",
+    "Response",
+    "ResponseChannel",
+    "Segment",
+    "Survey",
+    "SurveyKind",
+    "SurveyStatus",
+]

@@ -1,0 +1,228 @@
+"""Campaigns (who is asked what, when) and invitations (the outbox: one row per
+contact asked, the source of truth for delivery; the broker only says "look now")."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from cxplatform.models import Organization, OrgQuerySet
+
+
+class Segment(models.Model):
+    """A saved audience: contacts whose fields and attributes match ``filter``."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    filter = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='e.g. {"attributes": {"plan": "pro"}, "locale": "de", "email__endswith": "@x.com"}',
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    PAUSED = "paused", "Paused"
+    SENT = "sent", "Sent"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class AudienceType(models.TextChoices):
+    ALL = "all", "All reachable contacts"
+    FILTER = "filter", "Contacts matching a filter"
+    SEGMENT = "segment", "A saved segment"
+    LIST = "list", "An uploaded list"
+
+
+class Campaign(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    survey = models.ForeignKey(
+        "feedback.Survey", on_delete=models.PROTECT, related_name="campaigns"
+    )
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
+    status = models.CharField(
+        max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    audience_type = models.CharField(
+        max_length=10, choices=AudienceType.choices, default=AudienceType.ALL
+    )
+    audience_filter = models.JSONField(default=dict, blank=True)
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    listed_contacts = models.ManyToManyField(
+        "feedback.Contact", blank=True, related_name="listed_in_campaigns"
+    )
+    subject = models.CharField(max_length=200, default="How did we do, {{ contact.first_name }}?")
+    body = models.TextField(
+        default="Hi {{ contact.first_name }},\n\nThank you for choosing {{ company }}. "
+        "We would love to hear how {{ touchpoint }} went for you."
+    )
+    send_at = models.DateTimeField(null=True, blank=True, help_text="Empty: send at launch.")
+    reminder_after_days = models.PositiveSmallIntegerField(default=3)
+    max_reminders = models.PositiveSmallIntegerField(default=1)
+    fatigue_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Skip contacts surveyed in the last F days (any campaign)."
+    )
+    link_expiry_days = models.PositiveSmallIntegerField(default=30)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "send_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Queued"
+    SENT = "sent", "Sent"
+    OPENED = "opened", "Opened"
+    RESPONDED = "responded", "Responded"
+    FAILED = "failed", "Failed"
+    BOUNCED = "bounced", "Bounced"
+    SUPPRESSED = "suppressed", "Suppressed"
+    EXPIRED = "expired", "Expired"
+
+
+class InvitationChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    LINK = "link", "Link (delivered by the integration)"
+
+
+class Invitation(models.Model):
+    """One contact asked one survey. Delivery claims rows with a lease (``claimed_until``):
+    a worker that dies leaves its claim to expire, and the sweep hands the row on."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(
+        "feedback.Contact", on_delete=models.CASCADE, related_name="invitations"
+    )
+    survey = models.ForeignKey(
+        "feedback.Survey", on_delete=models.PROTECT, related_name="invitations"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invitations",
+    )
+    employee = models.ForeignKey(
+        "scorecards.Employee",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
+    token = models.CharField(max_length=64, unique=True)
+    external_ref = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(
+        max_length=10, choices=InvitationChannel.choices, default=InvitationChannel.EMAIL
+    )
+    status = models.CharField(
+        max_length=12, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    suppression_reason = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminder_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "contact"],
+                condition=Q(campaign__isnull=False),
+                name="one_invitation_per_campaign_contact",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="invitation_external_ref_unique_per_org",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["status", "claimed_until"]),
+            models.Index(fields=["contact", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} → {self.contact}"
+
+
+class DeliveryEvent(models.Model):
+    """What happened to an email after it left: bounce, complaint, open, unsubscribe."""
+
+    class Kind(models.TextChoices):
+        BOUNCE = "bounce", "Bounce"
+        COMPLAINT = "complaint", "Complaint"
+        OPEN = "open", "Open"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribe"
+        REMINDER = "reminder", "Reminder sent"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    invitation = models.ForeignKey(
+        Invitation, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    contact = models.ForeignKey(
+        "feedback.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.invitation_id or self.contact_id}"

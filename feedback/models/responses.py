@@ -1,0 +1,150 @@
+"""Responses and their answers. At most one response per invitation (a constraint)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from cxplatform.models import Organization, OrgQuerySet
+from feedback.scoring import Category, QuestionType
+
+
+class ResponseChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEB = "web", "Web link"
+    API = "api", "API"
+    PHONE = "phone", "Phone"
+    CHAT = "chat", "Chat"
+    SMS = "sms", "SMS"
+    IN_PERSON = "in_person", "In person"
+    APP = "app", "App"
+
+
+class ResponseQuerySet(OrgQuerySet):
+    def counted(self) -> ResponseQuerySet:
+        """Responses that count in the metrics: completed and not flagged as automated."""
+        return self.filter(completed=True, flagged_automated=False)
+
+
+class Response(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    invitation = models.OneToOneField(
+        "feedback.Invitation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="response",
+    )
+    survey = models.ForeignKey(
+        "feedback.Survey", on_delete=models.PROTECT, related_name="responses"
+    )
+    contact = models.ForeignKey(
+        "feedback.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+    )
+    campaign = models.ForeignKey(
+        "feedback.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+    )
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+    )
+    employee = models.ForeignKey(
+        "scorecards.Employee",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+    )
+    channel = models.CharField(max_length=12, choices=ResponseChannel.choices)
+    external_ref = models.CharField(max_length=200, blank=True)
+    primary_type = models.CharField(max_length=20, choices=QuestionType.choices, blank=True)
+    primary_score = models.SmallIntegerField(null=True, blank=True)
+    category = models.CharField(max_length=15, choices=Category.choices, blank=True)
+    comment = models.TextField(blank=True)
+    sentiment = models.FloatField(null=True, blank=True, help_text="VADER compound, -1 … 1")
+    sentiment_label = models.CharField(max_length=10, blank=True)
+    locale = models.CharField(max_length=10, blank=True)
+    completed = models.BooleanField(default=False)
+    flagged_automated = models.BooleanField(
+        default=False, help_text="Looks like a mail scanner or bot: kept out of the metrics."
+    )
+    flag_reason = models.CharField(max_length=200, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    followup_done_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the after-response work (rules, rollups…) ran."
+    )
+
+    objects = ResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="response_external_ref_unique_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed=False) | Q(submitted_at__isnull=False),
+                name="completed_response_has_submitted_at",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-submitted_at"]),
+            models.Index(fields=["survey", "-submitted_at"]),
+            models.Index(fields=["touchpoint", "-submitted_at"]),
+            models.Index(fields=["contact", "-submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} · {self.primary_score if self.primary_score is not None else '—'}"
+
+
+class Answer(models.Model):
+    """One question's answer. Keeps a snapshot of the question as it was asked."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(
+        "feedback.Question", on_delete=models.PROTECT, related_name="answers"
+    )
+    question_text = models.CharField(max_length=500)
+    question_type = models.CharField(max_length=20, choices=QuestionType.choices)
+    value_number = models.SmallIntegerField(null=True, blank=True)
+    value_text = models.TextField(blank=True)
+    value_choices = models.JSONField(default=list, blank=True)
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["response_id", "question__position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_text}: {self.display_value}"
+
+    @property
+    def display_value(self) -> str:
+        if self.value_number is not None:
+            return str(self.value_number)
+        if self.value_choices:
+            return ", ".join(str(c) for c in self.value_choices)
+        return self.value_text

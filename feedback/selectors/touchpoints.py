@@ -1,0 +1,73 @@
+"""Reads of the feedback attached to one touchpoint (for the journeys app's touchpoint page
+and its delete-or-archive rule). Every function is scoped to ``org``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from cxplatform.models import Organization
+from feedback.models import Campaign, Invitation, Response, Survey
+
+
+def touchpoint_has_feedback(*, org: Organization, touchpoint: Any) -> bool:
+    """True when a response or an invitation points at the touchpoint: its history must be
+    kept, so it is archived rather than deleted."""
+    return (
+        Response.objects.for_org(org).filter(touchpoint=touchpoint).exists()
+        or Invitation.objects.for_org(org).filter(touchpoint=touchpoint).exists()
+    )
+
+
+def touchpoint_ids_in_use(*, org: Organization, touchpoint_ids: list[int]) -> set[int]:
+    """Of ``touchpoint_ids``, those that feedback rows (responses, invitations) or feedback
+    set-up (surveys, campaigns) point at. Their foreign keys protect them from deletion."""
+    if not touchpoint_ids:
+        return set()
+    used: set[int] = set()
+    for model in (Response, Invitation, Survey, Campaign):
+        used.update(
+            model.objects.for_org(org)
+            .filter(touchpoint_id__in=touchpoint_ids)
+            .values_list("touchpoint_id", flat=True)
+            .distinct()
+        )
+    return used
+
+
+def surveys_for_touchpoint(*, org: Organization, touchpoint: Any) -> QuerySet[Survey]:
+    """The surveys that ask about this touchpoint, with their response count."""
+    return (
+        Survey.objects.for_org(org)
+        .filter(touchpoint=touchpoint)
+        .annotate(response_count=Count("responses", filter=Q(responses__completed=True)))
+        .order_by("name", "id")
+    )
+
+
+def campaigns_for_touchpoint(*, org: Organization, touchpoint: Any) -> QuerySet[Campaign]:
+    """The campaigns sent for this touchpoint, newest first, with their survey."""
+    return (
+        Campaign.objects.for_org(org)
+        .filter(touchpoint=touchpoint)
+        .select_related("survey")
+        .order_by("-created_at", "-id")
+    )
+
+
+def recent_responses_for_touchpoint(
+    *, org: Organization, touchpoint: Any, limit: int = 10
+) -> QuerySet[Response]:
+    """The latest completed responses about this touchpoint (automated ones left out)."""
+    return (
+        Response.objects.for_org(org)
+        .counted()
+        .filter(touchpoint=touchpoint)
+        .select_related("survey", "contact")
+        .order_by("-submitted_at", "-id")[:limit]
+    )
+
+
+def touchpoint_response_count(*, org: Organization, touchpoint: Any) -> int:
+    return Response.objects.for_org(org).counted().filter(touchpoint=touchpoint).count()

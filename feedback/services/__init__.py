@@ -1,0 +1,5 @@
+"""Business operations of the feedback domain, one module per sub-domain:
+contacts, surveys, invitations, respondent, responses, followup, campaigns, delivery.
+
+Import the module you need: ``from feedback.services import responses``.
+"""

@@ -1,0 +1,155 @@
+"""Invitations triggered one at a time (the API, a helpdesk closing a ticket, a shop's
+checkout): one survey for one contact, created if new.
+
+Idempotent on ``external_ref``: the database's unique constraint on (organization,
+external_ref) decides, so two concurrent requests with the same reference make one
+invitation and both get it back. Each invitation has an unguessable token (256 bits from
+``secrets``) and an expiry. Email invitations are queued for the sending engine
+(``delivery.invitations_kick`` after commit); ``send_email=False`` hands the link to the
+integration instead (channel ``link``, counted as sent at once).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cxplatform.models import Organization
+from cxplatform.services import Actor, audit
+from feedback.models import (
+    Contact,
+    Invitation,
+    InvitationChannel,
+    InvitationStatus,
+    Survey,
+    SurveyStatus,
+)
+from feedback.services import contacts, delivery
+
+MAX_EXPIRY_DAYS = 365
+
+
+def new_token() -> str:
+    """43 URL-safe characters carrying 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def survey_url(invitation: Invitation) -> str:
+    """The full respondent link, for integrations that deliver it themselves."""
+    return f"{settings.SITE_URL}/s/{invitation.token}/"
+
+
+@dataclass(frozen=True)
+class Triggered:
+    invitation: Invitation
+    created: bool
+
+
+def _same_org(org: Organization, obj: Any, field: str) -> None:
+    if obj is not None and obj.organization_id != org.pk:
+        raise ValidationError({field: ["Not found in your organization."]})
+
+
+def _expiry(now: datetime, expires_in_days: int | None) -> datetime:
+    if expires_in_days is None:
+        return now + settings.CX_INVITATION_TTL
+    if not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        raise ValidationError({"expires_in_days": [f"Between 1 and {MAX_EXPIRY_DAYS} days."]})
+    return now + timedelta(days=expires_in_days)
+
+
+def _existing(org: Organization, external_ref: str) -> Invitation | None:
+    if not external_ref:
+        return None
+    return Invitation.objects.for_org(org).filter(external_ref=external_ref).first()
+
+
+@transaction.atomic
+def invitation_trigger(
+    *,
+    org: Organization,
+    actor: Actor,
+    survey: Survey,
+    contact_email: str,
+    contact_name: str = "",
+    locale: str = "",
+    touchpoint: Any = None,
+    employee: Any = None,
+    external_ref: str = "",
+    send_email: bool = True,
+    expires_in_days: int | None = None,
+) -> Triggered:
+    """Invite the contact with ``contact_email`` (created if new) to ``survey``.
+
+    The same non-empty ``external_ref`` returns the first invitation unchanged
+    (``created`` False), whatever else the repeat says. Raises ValidationError by field.
+    """
+    external_ref = (external_ref or "").strip()
+    first = _existing(org, external_ref)
+    if first is not None:
+        return Triggered(first, False)
+    _same_org(org, survey, "survey")
+    _same_org(org, touchpoint, "touchpoint")
+    _same_org(org, employee, "employee")
+    if survey.status != SurveyStatus.ACTIVE:
+        raise ValidationError({"survey": ["This survey is not active."]})
+    now = timezone.now()
+    expires_at = _expiry(now, expires_in_days)
+    try:
+        contact, _ = contacts.contact_get_or_create(
+            org=org,
+            actor=actor,
+            email=contact_email,
+            defaults={"name": contact_name, "locale": locale},
+        )
+    except ValidationError as exc:
+        messages = exc.message_dict if hasattr(exc, "error_dict") else {"email": exc.messages}
+        raise ValidationError(
+            {f"contact_{k}" if k in {"email", "name"} else k: v for k, v in messages.items()}
+        ) from None
+    invitation = Invitation(
+        organization=org,
+        contact=contact,
+        survey=survey,
+        touchpoint=touchpoint or survey.touchpoint,
+        employee=employee,
+        external_ref=external_ref,
+        token=new_token(),
+        expires_at=expires_at,
+        created_at=now,
+    )
+    if send_email:
+        invitation.channel = InvitationChannel.EMAIL
+        invitation.status = InvitationStatus.PENDING
+    else:
+        # The integration delivers the link itself: it is "sent" once handed over.
+        invitation.channel = InvitationChannel.LINK
+        invitation.status = InvitationStatus.SENT
+        invitation.sent_at = now
+    try:
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError:
+        # A concurrent request with the same external_ref won the race: return its row.
+        first = _existing(org, external_ref)
+        if first is None:
+            raise
+        return Triggered(first, False)
+    Contact.objects.filter(pk=contact.pk).update(last_surveyed_at=now)
+    audit(
+        org=org,
+        actor=actor,
+        action="invitation.created",
+        obj=invitation,
+        changes={"channel": [None, invitation.channel], "external_ref": [None, external_ref]},
+    )
+    if send_email:
+        delivery.invitations_kick()
+    return Triggered(invitation, True)
