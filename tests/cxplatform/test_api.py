@@ -1,0 +1,159 @@
+"""The API's shared behaviour: keys, the caller's organization, roles, errors, schema."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from cxplatform import services
+from cxplatform.models import ApiKey, AuditEvent, Role, Team
+from tests.factories import TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_request_without_a_key_is_told_to_authenticate():
+    response = APIClient().get("/api/v1/teams/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_an_unknown_key_is_refused():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer cx_not-a-real-key")
+    response = client.get("/api/v1/teams/")
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "authentication_failed",
+        "detail": "Invalid or revoked API key.",
+    }
+
+
+def test_a_revoked_key_stops_working_at_once(org):
+    key, raw = services.api_key_create(org=org, name="helpdesk")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/v1/me/").status_code == 200
+    services.api_key_revoke(key=key, actor=services.SYSTEM)
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_the_key_is_stored_only_as_a_hash_and_its_use_is_recorded(org):
+    key, raw = services.api_key_create(org=org, name="helpdesk")
+    assert raw.startswith("cx_")
+    assert len(raw) > 40
+    stored = ApiKey.objects.get(pk=key.pk)
+    assert raw not in {stored.hashed_key, stored.prefix}
+    assert stored.hashed_key == ApiKey.hash(raw)
+    assert stored.last_used_at is None
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.get("/api/v1/me/")
+    stored.refresh_from_db()
+    assert stored.last_used_at is not None
+    assert (timezone.now() - stored.last_used_at).total_seconds() < 5
+
+
+def test_me_names_the_keys_organization_and_role(org, api):
+    body = api.get("/api/v1/me/").json()
+    assert body["organization"] == {
+        "id": org.pk,
+        "name": "Acme",
+        "slug": "acme",
+        "time_zone": "UTC",
+    }
+    assert body["role"] == "manager"
+    assert body["user"] is None
+
+
+def test_a_staff_session_also_authenticates_the_api(org, manager_user):
+    client = APIClient()
+    client.force_login(manager_user)
+    body = client.get("/api/v1/me/").json()
+    assert body["organization"]["slug"] == "acme"
+    assert body["user"] == manager_user.username
+
+
+def test_a_member_of_no_organization_gets_403(django_user_model):
+    user = django_user_model.objects.create_user("lonely@example.com", password="x")
+    client = APIClient()
+    client.force_login(user)
+    assert client.get("/api/v1/me/").status_code == 403
+
+
+def test_teams_can_be_created_listed_updated_and_deleted_with_an_admin_key(org, api_client_for):
+    api = api_client_for(org, Role.ADMIN)
+    created = api.post("/api/v1/teams/", {"name": "Care", "description": "Support"})
+    assert created.status_code == 201, created.json()
+    team_id = created.json()["id"]
+    assert [t["name"] for t in api.get("/api/v1/teams/").json()["results"]] == ["Care"]
+
+    patched = api.patch(f"/api/v1/teams/{team_id}/", {"name": "Customer Care"})
+    assert patched.json()["name"] == "Customer Care"
+    assert AuditEvent.objects.filter(action="team.updated", object_id=str(team_id)).exists()
+
+    assert api.delete(f"/api/v1/teams/{team_id}/").status_code == 204
+    assert not Team.objects.filter(pk=team_id).exists()
+
+
+def test_invalid_input_gets_400_with_the_errors_of_each_field(org, api_client_for):
+    api = api_client_for(org, Role.ADMIN)
+    TeamFactory(organization=org, name="Care")
+    response = api.post("/api/v1/teams/", {"name": "care"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "detail": "Some fields are invalid.",
+        "fields": {"name": ["A team with this name already exists."]},
+    }
+    assert api.post("/api/v1/teams/", {}).json()["fields"] == {"name": ["This field is required."]}
+
+
+def test_a_read_only_key_can_read_but_not_write(org, api_client_for):
+    TeamFactory(organization=org, name="Care")
+    api = api_client_for(org, Role.VIEWER)
+    assert api.get("/api/v1/teams/").status_code == 200
+    response = api.post("/api/v1/teams/", {"name": "New"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_another_organizations_team_is_not_found(org, other_org, outsider_api):
+    team = TeamFactory(organization=org)
+    response = outsider_api.get(f"/api/v1/teams/{team.pk}/")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
+
+
+def test_lists_are_paginated_and_filterable(org, api):
+    for n in range(7):
+        TeamFactory(organization=org, name=f"Team {n:02d}")
+    TeamFactory(organization=org, name="Logistics")
+    page = api.get("/api/v1/teams/?page_size=3").json()
+    assert page["count"] == 8
+    assert len(page["results"]) == 3
+    assert page["next"]
+    found = api.get("/api/v1/teams/?name__icontains=logis").json()["results"]
+    assert [t["name"] for t in found] == ["Logistics"]
+    assert api.get("/api/v1/teams/?search=Team 03").json()["count"] == 1
+
+
+def test_the_schema_documents_the_endpoints_and_their_errors(api):
+    response = api.get("/api/v1/schema/?format=json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert "/api/v1/teams/{id}/" in schema["paths"]
+    patch = schema["paths"]["/api/v1/teams/{id}/"]["patch"]
+    assert {"400", "401", "403", "404"} <= set(patch["responses"])
+    assert "Error" in schema["components"]["schemas"]
+
+
+def test_the_docs_page_works_without_the_internet(admin):
+    html = admin.get("/api/v1/docs/").content.decode()
+    assert "swagger-ui" in html
+    assert "cdn." not in html
+    assert "unpkg" not in html
+    assert "jsdelivr" not in html

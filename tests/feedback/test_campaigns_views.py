@@ -1,0 +1,351 @@
+"""Campaign pages: list, form, preview, launch and the other transitions, the progress
+page and its htmx fragments, segments; who may do what."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from feedback.models import Campaign, CampaignStatus, Invitation, InvitationStatus, Segment
+from tests.feedback.factories import (
+    CampaignFactory,
+    ContactFactory,
+    InvitationFactory,
+    SegmentFactory,
+    SurveyFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _form_data(survey, **overrides):
+    data = {
+        "name": "Spring check-in",
+        "survey": survey.pk,
+        "touchpoint": "",
+        "audience_type": "all",
+        "segment": "",
+        "locale": "",
+        "company_contains": "",
+        "email_endswith": "",
+        "attributes": "",
+        "list_emails": "",
+        "subject": "How did we do, {{ contact.first_name }}?",
+        "body": "Hi {{ contact.first_name }},\n\nThanks for choosing {{ company }}.",
+        "send_mode": "now",
+        "send_at": "",
+        "reminder_after_days": 3,
+        "max_reminders": 1,
+        "fatigue_days": 30,
+        "link_expiry_days": 30,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_campaign_list_shows_campaigns_of_the_organization_only(
+    viewer, org, other_org, django_assert_max_num_queries
+):
+    mine = CampaignFactory(organization=org, name="Mine")
+    CampaignFactory(organization=other_org, name="Theirs")
+    for _ in range(5):
+        CampaignFactory(organization=org)
+    with django_assert_max_num_queries(8):
+        response = viewer.get(reverse("feedback:campaign_list"))
+    assert response.status_code == 200
+    assert mine.name in response.content.decode()
+    assert "Theirs" not in response.content.decode()
+    assert "New campaign" not in response.content.decode()  # viewers do not create
+
+
+def test_the_campaign_list_filters_by_status_as_an_htmx_fragment(manager, org):
+    CampaignFactory(organization=org, name="Draft one")
+    CampaignFactory(organization=org, name="Sent one", status=CampaignStatus.SENT)
+    response = manager.get(
+        reverse("feedback:campaign_list"), {"status": "sent"}, headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert "Sent one" in body
+    assert "Draft one" not in body
+    assert "<html" not in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_manager_creates_a_draft_and_lands_on_the_preview(manager, org):
+    survey = SurveyFactory(organization=org)
+    response = manager.post(reverse("feedback:campaign_create"), _form_data(survey))
+    campaign = Campaign.objects.get(organization=org)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("feedback:campaign_preview", args=[campaign.pk])
+    assert campaign.status == CampaignStatus.DRAFT
+    assert campaign.send_at is None
+
+
+def test_an_invalid_campaign_form_is_shown_again_with_its_errors(manager, org):
+    survey = SurveyFactory(organization=org)
+    data = _form_data(
+        survey, subject="Hi {{ contact.password }}", send_mode="later", audience_type="segment"
+    )
+    response = manager.post(reverse("feedback:campaign_create"), data)
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Unknown placeholder" in body
+    assert "Choose when to send." in body
+    assert "Choose the segment to send to." in body
+    assert not Campaign.objects.exists()
+
+
+def test_another_organizations_survey_cannot_be_chosen(manager, org, other_org):
+    theirs = SurveyFactory(organization=other_org)
+    response = manager.post(reverse("feedback:campaign_create"), _form_data(theirs))
+    assert response.status_code == 422
+    assert not Campaign.objects.exists()
+
+
+def test_the_send_time_is_read_in_the_organizations_time_zone(manager, org):
+    org.time_zone = "Europe/Berlin"
+    org.save()
+    survey = SurveyFactory(organization=org)
+    tomorrow = timezone.now() + timedelta(days=1)
+    local = f"{tomorrow:%Y-%m-%d}T10:00"
+    manager.post(
+        reverse("feedback:campaign_create"),
+        _form_data(survey, send_mode="later", send_at=local),
+    )
+    campaign = Campaign.objects.get()
+    berlin = campaign.send_at.astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))
+    assert (berlin.hour, berlin.minute) == (10, 0)
+
+
+def test_a_filter_audience_is_built_from_the_form_fields(manager, org):
+    survey = SurveyFactory(organization=org)
+    manager.post(
+        reverse("feedback:campaign_create"),
+        _form_data(survey, audience_type="filter", locale="de", attributes="plan=pro\nregion=emea"),
+    )
+    campaign = Campaign.objects.get()
+    assert campaign.audience_filter == {
+        "locale": "de",
+        "attributes": {"plan": "pro", "region": "emea"},
+    }
+
+
+def test_an_uploaded_list_keeps_the_known_contacts_and_names_the_others(manager, org):
+    survey = SurveyFactory(organization=org)
+    ann = ContactFactory(organization=org, email="ann@example.com")
+    response = manager.post(
+        reverse("feedback:campaign_create"),
+        _form_data(survey, audience_type="list", list_emails="ann@example.com\nnobody@example.com"),
+        follow=True,
+    )
+    campaign = Campaign.objects.get()
+    assert list(campaign.listed_contacts.all()) == [ann]
+    assert "nobody@example.com" in response.content.decode()
+
+
+def test_viewers_and_agents_may_not_create_campaigns(viewer, agent, org):
+    survey = SurveyFactory(organization=org)
+    for client in (viewer, agent):
+        assert client.get(reverse("feedback:campaign_create")).status_code == 403
+        assert (
+            client.post(reverse("feedback:campaign_create"), _form_data(survey)).status_code == 403
+        )
+
+
+def test_the_preview_shows_who_receives_it_and_who_is_left_out_and_why(viewer, org):
+    campaign = CampaignFactory(organization=org)
+    ContactFactory.create_batch(3, organization=org)
+    ContactFactory(organization=org, unsubscribed_at=timezone.now())
+    ContactFactory(organization=org, last_surveyed_at=timezone.now() - timedelta(days=2))
+    response = viewer.get(reverse("feedback:campaign_preview", args=[campaign.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="eligible-count">3<' in body
+    assert "Unsubscribed" in body
+    assert "Surveyed in the last 30 days" in body
+    assert "Launch now" not in body  # viewers see, managers launch
+
+
+def test_the_preview_email_is_the_real_email_in_a_locked_down_frame(manager, org):
+    campaign = CampaignFactory(organization=org, body="Hello {{ contact.name }}!")
+    contact = ContactFactory(organization=org, name="Zoë <Admin>")
+    response = manager.get(
+        reverse("feedback:campaign_preview_email", args=[campaign.pk]), {"contact": contact.pk}
+    )
+    body = response.content.decode()
+    assert "Hello Zoë &lt;Admin&gt;!" in body
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert "/s/preview/10/" in body
+
+
+def test_launching_sends_the_emails_and_shows_the_progress(
+    manager, org, mailoutbox, django_capture_on_commit_callbacks
+):
+    campaign = CampaignFactory(organization=org)
+    ContactFactory.create_batch(4, organization=org)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager.post(reverse("feedback:campaign_launch", args=[campaign.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("feedback:campaign_detail", args=[campaign.pk])
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert len(mailoutbox) == 4
+    page = manager.get(response["Location"])
+    assert 'data-kpi="sent"' in page.content.decode()
+
+
+def test_a_campaign_that_cannot_launch_says_why(manager, org):
+    campaign = CampaignFactory(
+        organization=org, survey=SurveyFactory(organization=org, status="draft")
+    )
+    response = manager.post(reverse("feedback:campaign_launch", args=[campaign.pk]), follow=True)
+    body = response.content.decode()
+    assert "not active" in body
+    assert "audience is empty" in body
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT
+
+
+def test_the_progress_fragment_polls_while_sending_and_stops_when_done(manager, org):
+    campaign = CampaignFactory(organization=org, status=CampaignStatus.SENDING)
+    InvitationFactory.create_batch(2, organization=org, campaign=campaign, survey=campaign.survey)
+    url = reverse("feedback:campaign_detail", args=[campaign.pk])
+    fragment = manager.get(url, headers={"HX-Request": "true", "HX-Target": "progress"})
+    body = fragment.content.decode()
+    assert body.lstrip().startswith('<section id="progress"')
+    assert 'hx-trigger="every 3s"' in body
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENT)
+    done = manager.get(url, headers={"HX-Request": "true", "HX-Target": "progress"})
+    assert "hx-trigger" not in done.content.decode()
+
+
+def test_the_invitations_fragment_filters_by_status(manager, org):
+    campaign = CampaignFactory(organization=org, status=CampaignStatus.SENDING)
+    InvitationFactory(
+        organization=org,
+        campaign=campaign,
+        survey=campaign.survey,
+        status=InvitationStatus.FAILED,
+        last_error="550 No such user",
+    )
+    InvitationFactory(organization=org, campaign=campaign, survey=campaign.survey)
+    response = manager.get(
+        reverse("feedback:campaign_detail", args=[campaign.pk]),
+        {"status": "failed"},
+        headers={"HX-Request": "true", "HX-Target": "invitations"},
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="invitations"')
+    assert "550 No such user" in body
+    assert body.count("<tr>") == 2  # the header and the failed one
+
+
+def test_the_progress_page_of_a_big_campaign_takes_a_bounded_number_of_queries(
+    viewer, org, django_assert_max_num_queries
+):
+    campaign = CampaignFactory(organization=org, status=CampaignStatus.SENDING)
+    InvitationFactory.create_batch(30, organization=org, campaign=campaign, survey=campaign.survey)
+    with django_assert_max_num_queries(12):
+        response = viewer.get(reverse("feedback:campaign_detail", args=[campaign.pk]))
+    assert response.status_code == 200
+
+
+def test_pause_resume_and_cancel_from_the_progress_page(manager, org):
+    campaign = CampaignFactory(organization=org, status=CampaignStatus.SENDING)
+    queued = InvitationFactory(organization=org, campaign=campaign, survey=campaign.survey)
+    manager.post(reverse("feedback:campaign_pause", args=[campaign.pk]))
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.PAUSED
+    assert Invitation.objects.get(pk=queued.pk).status == InvitationStatus.PENDING
+    manager.post(reverse("feedback:campaign_cancel", args=[campaign.pk]))
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.CANCELLED
+    queued.refresh_from_db()
+    assert (queued.status, queued.suppression_reason) == (InvitationStatus.SUPPRESSED, "cancelled")
+    response = manager.post(reverse("feedback:campaign_resume", args=[campaign.pk]), follow=True)
+    assert "Only a paused campaign can be resumed." in response.content.decode()
+
+
+def test_viewers_cannot_launch_pause_or_cancel(viewer, org):
+    campaign = CampaignFactory(organization=org, status=CampaignStatus.SENDING)
+    for name in ("campaign_launch", "campaign_pause", "campaign_cancel", "campaign_delete"):
+        assert viewer.post(reverse(f"feedback:{name}", args=[campaign.pk])).status_code == 403
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SENDING
+
+
+def test_another_organizations_campaign_is_a_404_everywhere(outsider, org):
+    campaign = CampaignFactory(organization=org)
+    for name in ("campaign_detail", "campaign_preview", "campaign_edit", "campaign_preview_email"):
+        assert outsider.get(reverse(f"feedback:{name}", args=[campaign.pk])).status_code == 404
+    assert outsider.post(reverse("feedback:campaign_launch", args=[campaign.pk])).status_code == 404
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT
+
+
+def test_a_launched_campaign_is_no_longer_editable(manager, org):
+    campaign = CampaignFactory(organization=org, status=CampaignStatus.SENT)
+    response = manager.get(reverse("feedback:campaign_edit", args=[campaign.pk]))
+    assert response.status_code == 302
+
+
+def test_editing_a_draft_keeps_its_audience_filter_in_the_form(manager, org):
+    campaign = CampaignFactory(
+        organization=org, audience_type="filter", audience_filter={"attributes": {"plan": "pro"}}
+    )
+    response = manager.get(reverse("feedback:campaign_edit", args=[campaign.pk]))
+    assert "plan=pro" in response.content.decode()
+    data = _form_data(
+        campaign.survey, name="Renamed", audience_type="filter", attributes="plan=pro"
+    )
+    manager.post(reverse("feedback:campaign_edit", args=[campaign.pk]), data)
+    campaign.refresh_from_db()
+    assert campaign.name == "Renamed"
+    assert campaign.audience_filter == {"attributes": {"plan": "pro"}}
+
+
+def test_only_a_draft_can_be_deleted(manager, org):
+    draft = CampaignFactory(organization=org)
+    sent = CampaignFactory(organization=org, status=CampaignStatus.SENT)
+    manager.post(reverse("feedback:campaign_delete", args=[draft.pk]))
+    manager.post(reverse("feedback:campaign_delete", args=[sent.pk]))
+    assert list(Campaign.objects.all()) == [sent]
+
+
+def test_segments_are_listed_created_edited_and_deleted_by_managers(manager, viewer, org):
+    ContactFactory(organization=org, attributes={"plan": "pro"})
+    response = manager.post(
+        reverse("feedback:segment_list"),
+        {"name": "Pro customers", "description": "", "attributes": "plan=pro"},
+    )
+    assert response.status_code == 302
+    segment = org_segment = Segment.objects.get()
+    assert segment.filter == {"attributes": {"plan": "pro"}}
+    page = viewer.get(reverse("feedback:segment_list")).content.decode()
+    assert "Pro customers" in page
+    assert "1</span> reachable contact" in page
+    assert viewer.post(reverse("feedback:segment_list"), {"name": "x"}).status_code == 403
+    manager.post(
+        reverse("feedback:segment_edit", args=[segment.pk]),
+        {"name": "Pro", "description": "", "locale": "de"},
+    )
+    org_segment.refresh_from_db()
+    assert (org_segment.name, org_segment.filter) == ("Pro", {"locale": "de"})
+    manager.post(reverse("feedback:segment_delete", args=[segment.pk]))
+    assert not Segment.objects.exists()
+
+
+def test_a_segment_in_use_cannot_be_deleted(manager, org):
+    segment = SegmentFactory(organization=org)
+    CampaignFactory(organization=org, audience_type="segment", segment=segment)
+    response = manager.post(reverse("feedback:segment_delete", args=[segment.pk]), follow=True)
+    assert "used by a campaign" in response.content.decode()
+    assert Segment.objects.filter(pk=segment.pk).exists()
+
+
+def test_a_segment_with_a_broken_attribute_line_is_refused(manager, org):
+    response = manager.post(
+        reverse("feedback:segment_list"), {"name": "Bad", "attributes": "just-a-word"}
+    )
+    assert response.status_code == 422
+    assert "name=value" in response.content.decode()
+    assert not Segment.objects.exists()
