@@ -1,0 +1,507 @@
+"""Survey submission over HTTP: gunicorn on loopback, PostgreSQL, the real respondent page.
+
+What it does, by itself, bounded in time (about a minute):
+
+1. creates its own PostgreSQL database (``<DATABASE_URL>/cx_bench_respond``; default server
+   postgres://postgres@127.0.0.1:5432/), migrates it, and seeds an NPS survey with
+   ``--requests`` + warm-up invitations, each with its own link;
+2. starts gunicorn (``--workers``, sync workers, ``--no-control-socket``) on a free loopback
+   port with production-like settings (DEBUG off, persistent database connections), and,
+   when Redis answers, a real broker queue of its own so the after-response work is only
+   enqueued, as in production (no worker drains it: the figure is the request path);
+3. fires one complete submission per link (the form's POST with a score and a comment,
+   ``_action=submit``) from ``--clients`` concurrent connections in two client processes;
+   a 302 to the thank-you page is a success, anything else an error;
+4. checks in the database that every success left exactly one completed response, stops
+   gunicorn by its pid, drops the queue and the database;
+5. measures a floor with the same client: gunicorn serving a bare WSGI app that answers 302,
+   so the figure can be read against what HTTP alone costs on the machine at that moment.
+
+Besides the rate and latencies it reports the CPU each response costs the gunicorn workers
+and the PostgreSQL backends (from /proc), which holds even when other processes share the
+cores and the rate does not.
+
+It prints a readable report, and as its LAST line one JSON object:
+``{"responses_per_s", "p50_ms", "p99_ms", "requests", "errors"}``.
+The target on a 2-core machine: at least 300 responses/s with p99 under 150 ms.
+
+    .venv/bin/python bench/respond.py [--requests 3000] [--clients 16] [--workers 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+DB_NAME = "cx_bench_respond"
+
+SEED = """
+import json, secrets, sys
+from django.utils import timezone
+from cxplatform import services as core
+from feedback.models import Contact, Invitation
+from feedback.services import surveys
+
+n = int(sys.argv[-1])
+org = core.organization_create(slug="bench", name="Bench Inc")
+survey = surveys.survey_create_from_template(org=org, actor=core.SYSTEM, kind="nps", status="active")
+questions = list(survey.questions.order_by("position"))
+contacts = Contact.objects.bulk_create(
+    Contact(organization=org, email=f"c{i}@bench.example", locale="en") for i in range(n)
+)
+now = timezone.now()
+expires = now + timezone.timedelta(days=30)
+sent = now - timezone.timedelta(hours=1)
+tokens = [secrets.token_urlsafe(32) for _ in range(n)]
+Invitation.objects.bulk_create(
+    Invitation(organization=org, contact=c, survey=survey, token=t, status="sent",
+               sent_at=sent, expires_at=expires)
+    for c, t in zip(contacts, tokens)
+)
+print(json.dumps({"tokens": tokens, "primary": questions[0].pk, "comment": questions[1].pk}))
+"""
+
+COMMENTS = [
+    "Fast delivery and friendly staff, thank you!",
+    "The checkout was confusing and support took too long to answer.",
+    "Good overall.",
+    "",
+]
+
+
+def base_url() -> str:
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
+        sys.exit("bench/respond.py needs PostgreSQL: DATABASE_URL=postgres://user@host:port/")
+    return f"{parsed.scheme}://{parsed.netloc}/"
+
+
+def admin_sql(statement: str) -> None:
+    import psycopg
+
+    parsed = urllib.parse.urlparse(base_url())
+    with psycopg.connect(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=urllib.parse.unquote(parsed.username or "postgres"),
+        password=urllib.parse.unquote(parsed.password or "") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(statement)
+
+
+def backend_pids() -> list[int]:
+    """The PostgreSQL server processes serving the bench database (persistent connections)."""
+    import psycopg
+
+    parsed = urllib.parse.urlparse(base_url())
+    with psycopg.connect(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=urllib.parse.unquote(parsed.username or "postgres"),
+        password=urllib.parse.unquote(parsed.password or "") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of processes on this machine (0 for those not visible here)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+FLOOR_APP = """
+def application(environ, start_response):
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("302 Found", [("Location", "/thanks/"), ("Content-Length", "0")])
+    return [b""]
+"""
+
+
+def start_gunicorn(
+    app: str, port: int, workers: int, env: dict[str, str], cwd: Path
+) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--no-control-socket",
+            "--backlog",
+            "1024",
+            "--log-level",
+            "warning",
+        ],
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+    )
+    wait_for_port(port, proc)
+    return proc
+
+
+def stop_gunicorn(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def floor(workers: int, clients: int, jobs: list[bytes], env: dict[str, str]) -> float:
+    """The same client against gunicorn serving a bare WSGI app that only answers 302:
+    what HTTP alone costs on this machine right now (the ceiling for any Django view)."""
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "bench_floor_app.py").write_text(FLOOR_APP)
+        port = free_port()
+        proc = start_gunicorn("bench_floor_app:application", port, workers, env, Path(folder))
+        try:
+            fire(port, jobs[:200], clients)
+            results, elapsed, _ = fire(port, jobs, clients)
+        finally:
+            stop_gunicorn(proc)
+    ok = sum(1 for _, status in results if status == 302)
+    return ok / elapsed if elapsed else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_ok(url: str) -> bool:
+    parsed = urllib.parse.urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def run(args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=ROOT, env=env, check=True, **kwargs)
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit("gunicorn exited early; see its output above")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("gunicorn did not start listening in time")
+
+
+# ---------------------------------------------------------------------------- the client
+
+
+def request_bytes(token: str, body: bytes) -> bytes:
+    """The form's POST, as a browser sends it, encoded once before the clock starts."""
+    head = (
+        f"POST /s/{token}/ HTTP/1.1\r\n"
+        "Host: 127.0.0.1\r\n"
+        "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def submit(port: int, payload: bytes) -> tuple[float, int]:
+    """One submission on a new connection (each respondent is a new visitor). A bare
+    socket keeps the client's own CPU small: it shares the machine with the server."""
+    started = time.perf_counter()
+    status = 0
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+            conn.sendall(payload)
+            received = b""
+            while chunk := conn.recv(65536):
+                received += chunk
+        if received.startswith(b"HTTP/1.") and len(received) >= 12:
+            status = int(received[9:12])
+    except (OSError, ValueError):
+        status = 0
+    return (time.perf_counter() - started) * 1000, status
+
+
+def client_process(port: int, jobs: list[bytes], threads: int, queue) -> None:
+    results: list[tuple[float, int]] = []
+    lock = threading.Lock()
+    index = iter(range(len(jobs)))
+
+    def work() -> None:
+        while True:
+            with lock:
+                i = next(index, None)
+            if i is None:
+                return
+            result = submit(port, jobs[i])
+            with lock:
+                results.append(result)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    queue.put(results)
+
+
+def fire(port: int, jobs: list[bytes], clients: int) -> tuple[list, float, float]:
+    processes = 2
+    per_process = [jobs[i::processes] for i in range(processes)]
+    queue = multiprocessing.get_context("fork").Queue()
+    procs = [
+        multiprocessing.get_context("fork").Process(
+            target=client_process, args=(port, chunk, max(1, clients // processes), queue)
+        )
+        for chunk in per_process
+    ]
+    children_cpu = _children_cpu()
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    results = []
+    for _ in procs:
+        results.extend(queue.get())
+    elapsed = time.perf_counter() - started
+    for p in procs:
+        p.join()
+    return results, elapsed, _children_cpu() - children_cpu
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--keep-db", action="store_true", help="leave the database for a look")
+    args = parser.parse_args()
+    args.requests = max(1, min(args.requests, 20000))  # bounded
+
+    database_url = base_url() + DB_NAME
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    queue_name = f"cx-bench-{secrets.token_hex(4)}"
+    use_redis = redis_ok(redis_url)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cxplatform.settings",
+        "DATABASE_URL": database_url,
+        "CONN_MAX_AGE": "60",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "REDIS_URL": redis_url if use_redis else "",
+        "CELERY_QUEUE": queue_name,
+        "EMAIL_URL": "smtp://127.0.0.1:1",  # never used: nothing is sent
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONWARNINGS": "ignore",  # e.g. whitenoise: no collected static files (none served)
+    }
+    total = args.requests + args.warmup
+    print(f"Preparing database {DB_NAME} with {total} invitations…", flush=True)
+    admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
+    gunicorn = None
+    try:
+        run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], env)
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as script:
+            script.write(SEED)
+        seeded = run(
+            [
+                PYTHON,
+                "manage.py",
+                "shell",
+                "-c",
+                f"import sys; sys.argv.append('{total}'); exec(open('{script.name}').read())",
+            ],
+            env,
+            capture_output=True,
+            text=True,
+        )
+        os.unlink(script.name)
+        seed = json.loads(seeded.stdout.strip().splitlines()[-1])
+        jobs = []
+        for i, token in enumerate(seed["tokens"]):
+            body = urllib.parse.urlencode(
+                {
+                    f"q{seed['primary']}": str(i % 11),
+                    f"q{seed['comment']}": COMMENTS[i % len(COMMENTS)],
+                    "_action": "submit",
+                }
+            ).encode()
+            jobs.append(request_bytes(token, body))
+
+        port = free_port()
+        gunicorn = start_gunicorn("cxplatform.wsgi", port, args.workers, env, ROOT)
+        print(
+            f"gunicorn pid {gunicorn.pid} on 127.0.0.1:{port}, {args.workers} workers; "
+            f"follow-up queue: {'Redis ' + queue_name if use_redis else 'in-process (no Redis)'}",
+            flush=True,
+        )
+        warm, _, _ = fire(port, jobs[: args.warmup], args.clients)
+        load_before = os.getloadavg()[0]
+        workers = [gunicorn.pid, *children(gunicorn.pid)]
+        backends = backend_pids()
+        cpu_web, cpu_db = cpu_seconds(workers), cpu_seconds(backends)
+        measured, elapsed, cpu_client = fire(port, jobs[args.warmup :], args.clients)
+        cpu_web = cpu_seconds(workers) - cpu_web
+        cpu_db = cpu_seconds(backends) - cpu_db
+    finally:
+        stop_gunicorn(gunicorn)
+    floor_rate = floor(args.workers, args.clients, jobs[args.warmup :], env)
+    latencies = [ms for ms, status in measured if status == 302]
+    errors = len(measured) - len(latencies)
+    warm_errors = sum(1 for _, status in warm if status != 302)
+
+    check = run(
+        [
+            PYTHON,
+            "manage.py",
+            "shell",
+            "-c",
+            "from feedback.models import Response; from django.db.models import Count;"
+            "print(Response.objects.filter(completed=True).count(),"
+            " Response.objects.values('invitation').annotate(n=Count('id')).filter(n__gt=1).count())",
+        ],
+        env,
+        capture_output=True,
+        text=True,
+    )
+    stored, duplicates = map(int, check.stdout.split()[-2:])
+    if use_redis:
+        try:
+            import redis
+
+            redis.Redis.from_url(redis_url).delete(queue_name)
+        except Exception as exc:
+            print(f"(could not drop the queue {queue_name}: {exc})")
+    if not args.keep_db:
+        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+    rate = len(latencies) / elapsed if elapsed else 0.0
+    p50 = statistics.median(latencies) if latencies else 0.0
+    p99 = percentile(latencies, 99)
+    print()
+    print("Survey submission over HTTP (gunicorn + PostgreSQL, loopback)")
+    print(
+        f"  machine          {os.cpu_count()} cores; {args.workers} gunicorn workers, "
+        f"{args.clients} concurrent clients (in 2 processes on the same machine)"
+    )
+    print(
+        f"  requests         {len(measured)} measured (+{len(warm)} warm-up, {warm_errors} errors)"
+    )
+    print(f"  errors           {errors}")
+    print(f"  wall time        {elapsed:.2f} s")
+    print(f"  throughput       {rate:.0f} responses/s   (target ≥ 300)")
+    print(
+        f"  latency          p50 {p50:.1f} ms · p90 {percentile(latencies, 90):.1f} ms · "
+        f"p99 {p99:.1f} ms · max {max(latencies, default=0):.1f} ms   (target p99 < 150 ms)"
+    )
+    print(
+        f"  database check   {stored} completed responses for {len(warm) + len(measured) - errors - warm_errors} "
+        f"successful submissions; invitations with more than one response: {duplicates}"
+    )
+    n = max(1, len(latencies))
+    web_ms, db_ms = cpu_web * 1000 / n, cpu_db * 1000 / n
+    print(
+        f"  server CPU       {web_ms:.2f} ms gunicorn + {db_ms:.2f} ms PostgreSQL per response "
+        f"(≈ {2000 / max(0.01, web_ms + db_ms):.0f} responses/s if 2 cores did nothing else)"
+    )
+    print(
+        f"  floor            {floor_rate:.0f} requests/s: the same client and gunicorn with a bare "
+        f"WSGI app answering 302, measured right after; submissions run at "
+        f"{rate / floor_rate if floor_rate else 0:.2f} of it"
+    )
+    print(
+        f"  client CPU       {cpu_client * 1000 / n:.2f} ms per request (the load generator, same cores)"
+    )
+    print(
+        f"  machine load     {load_before:.2f} (1-min load average when the measured run began; "
+        "other processes on the machine share the cores)"
+    )
+    verdict = "met" if rate >= 300 and p99 < 150 and not errors else "NOT met"
+    print(f"  target           {verdict}")
+    print(
+        json.dumps(
+            {
+                "responses_per_s": round(rate, 1),
+                "p50_ms": round(p50, 2),
+                "p99_ms": round(p99, 2),
+                "requests": len(measured),
+                "errors": errors,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
