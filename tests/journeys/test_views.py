@@ -733,3 +733,18 @@ def test_the_dashboard_counts_the_active_journeys_and_their_touchpoints(viewer, 
     card = next(c for c in response.context["sections"] if c["label"] == "Journeys")
     assert card["value"] == 1
     assert card["hint"] == "3 touchpoints mapped"
+
+
+def test_the_touchpoint_page_shows_a_response_without_a_contact_as_anonymous(
+    viewer, journey, org
+):
+    # Responses recorded through the API or an anonymous link have no contact.
+    checkout = stage_of(journey, "Buy").touchpoints.get()
+    ResponseFactory(organization=org, touchpoint=checkout, contact=None, comment="From the kiosk")
+
+    response = viewer.get(reverse("journeys:touchpoint_detail", args=[checkout.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "From the kiosk" in html
+    assert "Anonymous" in html
