@@ -72,7 +72,7 @@ lint: deps
 	$(VENV)/bin/ruff format --check .
 
 test: deps chromium lint
-	$(VENV)/bin/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=sqlite://:memory: $(VENV)/bin/python manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Production-style processes (set DATABASE_URL, REDIS_URL, EMAIL_URL, SECRET_KEY, DEBUG=false).

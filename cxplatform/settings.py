@@ -171,7 +171,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: REDIS_URL makes it a real broker; absent, tasks run in-process (the demo).
 REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
