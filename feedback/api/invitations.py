@@ -1,6 +1,6 @@
 """REST API: invitations. ``POST invitations/`` triggers one survey for one contact
-(created if new); the same ``external_ref`` again returns the first invitation (200
-instead of 201). Each invitation carries its full respondent link (``survey_url``), so an
+(created if new); the same ``external_ref`` again for the same contact returns the first
+invitation (200 instead of 201), for another contact it is a 409 naming ``external_ref``. Each invitation carries its full respondent link (``survey_url``), so an
 integration can also deliver it through its own channel."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cxplatform.api import OrgViewSet, router
+from cxplatform.rest import ErrorSerializer
 from feedback.models import Invitation, Survey, SurveyStatus
 from feedback.selectors import contacts as selectors
 from feedback.services import invitations
@@ -102,7 +103,10 @@ class InvitationCreateSerializer(serializers.Serializer):
         max_length=200,
         required=False,
         allow_blank=True,
-        help_text="Your reference (ticket, order…). Repeating it returns the first invitation.",
+        help_text=(
+            "Your reference (ticket, order…), unique per invitation. Repeating it for the "
+            "same contact returns the first invitation; for another contact it is a 409."
+        ),
     )
     send_email = serializers.BooleanField(
         default=True,
@@ -142,7 +146,17 @@ class InvitationViewSet(OrgViewSet):
             201: OpenApiResponse(InvitationSerializer, description="A new invitation."),
             200: OpenApiResponse(
                 InvitationSerializer,
-                description="external_ref was seen before: the first invitation, unchanged.",
+                description=(
+                    "external_ref was seen before for this contact: the first invitation, "
+                    "unchanged."
+                ),
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "external_ref already names an invitation for another contact "
+                    '(code "conflict", the message under fields.external_ref).'
+                ),
             ),
         },
     )
@@ -151,9 +165,20 @@ class InvitationViewSet(OrgViewSet):
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        result = invitations.invitation_trigger(
-            org=request.org, actor=self.actor, **serializer.validated_data
-        )
+        try:
+            result = invitations.invitation_trigger(
+                org=request.org, actor=self.actor, **serializer.validated_data
+            )
+        except invitations.ExternalRefConflictError as conflict:
+            # Not a plain 400: the request is well-formed, it collides with another row.
+            return Response(
+                {
+                    "code": "conflict",
+                    "detail": "external_ref is already used for another contact.",
+                    "fields": conflict.message_dict,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         body = InvitationSerializer(result.invitation, context=self.get_serializer_context())
         return Response(
             body.data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

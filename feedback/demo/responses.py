@@ -493,14 +493,18 @@ def _mailbox_invitations(org: Organization) -> int:
         if survey is None or not candidates:
             continue
         contact = candidates[n % len(candidates)]
-        result = invitations.invitation_trigger(
-            org=org,
-            actor=SYSTEM,
-            survey=survey,
-            contact_email=contact.email,
-            touchpoint=survey.touchpoint,
-            external_ref=f"demo-mailbox-{n}",
-        )
+        try:
+            result = invitations.invitation_trigger(
+                org=org,
+                actor=SYSTEM,
+                survey=survey,
+                contact_email=contact.email,
+                touchpoint=survey.touchpoint,
+                external_ref=f"demo-mailbox-{n}",
+            )
+        except invitations.ExternalRefConflictError:
+            # An earlier run sent this one to a contact who is no longer a candidate.
+            continue
         sent += int(result.created)
     return sent
 

@@ -3,10 +3,14 @@ checkout): one survey for one contact, created if new.
 
 Idempotent on ``external_ref``: the database's unique constraint on (organization,
 external_ref) decides, so two concurrent requests with the same reference make one
-invitation and both get it back. Each invitation has an unguessable token (256 bits from
-``secrets``) and an expiry. Email invitations are queued for the sending engine
-(``delivery.invitations_kick`` after commit); ``send_email=False`` hands the link to the
-integration instead (channel ``link``, counted as sent at once).
+invitation and both get it back. The reference is an idempotency key for one contact: the
+same reference sent for a different contact is a collision in the caller's keys, refused
+with ``ExternalRefConflictError`` rather than answered with somebody else's invitation.
+
+Each invitation has an unguessable token (256 bits from ``secrets``) and an expiry. Email
+invitations are queued for the sending engine (``delivery.invitations_kick`` after
+commit); ``send_email=False`` hands the link to the integration instead (channel ``link``,
+counted as sent at once).
 """
 
 from __future__ import annotations
@@ -46,6 +50,21 @@ def survey_url(invitation: Invitation) -> str:
     return f"{settings.SITE_URL}/s/{invitation.token}/"
 
 
+class ExternalRefConflictError(ValidationError):
+    """``external_ref`` already names an invitation for another contact."""
+
+    def __init__(self, invitation: Invitation) -> None:
+        self.invitation = invitation
+        super().__init__(
+            {
+                "external_ref": [
+                    f"This reference is already used by invitation {invitation.pk}, which "
+                    "was sent to another contact. Use a new reference for each invitation."
+                ]
+            }
+        )
+
+
 @dataclass(frozen=True)
 class Triggered:
     invitation: Invitation
@@ -68,7 +87,23 @@ def _expiry(now: datetime, expires_in_days: int | None) -> datetime:
 def _existing(org: Organization, external_ref: str) -> Invitation | None:
     if not external_ref:
         return None
-    return Invitation.objects.for_org(org).filter(external_ref=external_ref).first()
+    return (
+        Invitation.objects.for_org(org)
+        .filter(external_ref=external_ref)
+        .select_related("contact")
+        .first()
+    )
+
+
+def _repeat(first: Invitation, contact_email: str) -> Triggered:
+    """A repeat of ``first``'s reference: the same invitation if it is for the same contact."""
+    try:
+        email = contacts.normalize_email(contact_email)
+    except ValidationError:
+        email = ""
+    if first.contact.email != email:
+        raise ExternalRefConflictError(first)
+    return Triggered(first, False)
 
 
 @transaction.atomic
@@ -88,13 +123,14 @@ def invitation_trigger(
 ) -> Triggered:
     """Invite the contact with ``contact_email`` (created if new) to ``survey``.
 
-    The same non-empty ``external_ref`` returns the first invitation unchanged
-    (``created`` False), whatever else the repeat says. Raises ValidationError by field.
+    The same non-empty ``external_ref`` for the same contact returns the first invitation
+    unchanged (``created`` False), whatever else the repeat says; for another contact it
+    raises ``ExternalRefConflictError``. Raises ValidationError by field.
     """
     external_ref = (external_ref or "").strip()
     first = _existing(org, external_ref)
     if first is not None:
-        return Triggered(first, False)
+        return _repeat(first, contact_email)
     _same_org(org, survey, "survey")
     _same_org(org, touchpoint, "touchpoint")
     _same_org(org, employee, "employee")
@@ -141,7 +177,7 @@ def invitation_trigger(
         first = _existing(org, external_ref)
         if first is None:
             raise
-        return Triggered(first, False)
+        return _repeat(first, contact_email)
     Contact.objects.filter(pk=contact.pk).update(last_surveyed_at=now)
     audit(
         org=org,

@@ -74,16 +74,35 @@ def test_triggering_a_survey_creates_the_contact_and_the_invitation(
     assert AuditEvent.objects.filter(action="invitation.created").exists()
 
 
-def test_the_same_external_ref_returns_the_first_invitation(api, org, survey, mailoutbox):
+def test_the_same_external_ref_for_the_same_contact_returns_the_first_invitation(
+    api, org, survey, mailoutbox
+):
     payload = {"survey": survey.pk, "contact_email": "a@example.com", "external_ref": "T-42"}
 
     first = api.post(URL, payload)
-    again = api.post(URL, {**payload, "contact_email": "someone.else@example.com"})
+    # A retry may spell the address differently and change the other fields.
+    again = api.post(URL, {**payload, "contact_email": " A@Example.com", "send_email": False})
 
     assert first.status_code == 201
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["survey_url"] == first.json()["survey_url"]
+    assert Invitation.objects.filter(organization=org).count() == 1
+
+
+def test_the_same_external_ref_for_another_contact_is_a_conflict(api, org, survey):
+    payload = {"survey": survey.pk, "contact_email": "a@example.com", "external_ref": "T-42"}
+    first = api.post(URL, payload)
+
+    again = api.post(URL, {**payload, "contact_email": "someone.else@example.com"})
+
+    assert again.status_code == 409
+    body = again.json()
+    assert body["code"] == "conflict"
+    assert list(body["fields"]) == ["external_ref"]
+    assert f"invitation {first.json()['id']}" in body["fields"]["external_ref"][0]
+    assert "another contact" in body["fields"]["external_ref"][0]
+    assert "survey_url" not in body, "the other person's link is never handed out"
     assert Invitation.objects.filter(organization=org).count() == 1
     assert not Contact.objects.filter(email="someone.else@example.com").exists()
 
@@ -246,7 +265,7 @@ def test_the_schema_documents_both_outcomes_of_a_trigger(api):
     schema = api.get("/api/v1/schema/", {"format": "json"}).json()
 
     post = schema["paths"]["/api/v1/invitations/"]["post"]
-    assert {"200", "201", "400"} <= set(post["responses"])
+    assert {"200", "201", "400", "409"} <= set(post["responses"])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -278,3 +297,34 @@ def test_concurrent_triggers_with_one_external_ref_make_one_invitation(
     assert len({pk for _, pk in results}) == 1
     assert Invitation.objects.filter(organization=org).count() == 1
     assert Contact.objects.filter(organization=org).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_triggers_of_one_external_ref_for_different_contacts_conflict(
+    require_postgres, api_client_for, org
+):
+    survey = SurveyFactory(organization=org, status="active")
+    clients = [api_client_for(org) for _ in range(4)]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def trigger(n, client):
+        barrier.wait()
+        try:
+            response = client.post(
+                URL,
+                {"survey": survey.pk, "contact_email": f"p{n}@example.com", "external_ref": "R"},
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=trigger, args=(n, c)) for n, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [201, 409, 409, 409]
+    assert Invitation.objects.filter(organization=org).count() == 1
+    assert Contact.objects.filter(organization=org).count() == 1, "the losers' contacts roll back"
