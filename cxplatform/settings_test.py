@@ -15,3 +15,5 @@ ALLOWED_HOSTS = ["*"]
 # Tests call tasks synchronously unless an integration test runs a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"respondent": None}}
+# Static files come from the finders (npm packages, static/); nothing is collected in tests.
+WHITENOISE_AUTOREFRESH = True

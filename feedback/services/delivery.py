@@ -287,7 +287,9 @@ def _load(ids: Iterable[int], **still: Any) -> list[Invitation]:
 
     def by_id(model: Any, field: str, *select: str) -> dict[int, Any]:
         wanted = {getattr(inv, f"{field}_id") for inv in invitations} - {None}
-        rows = model.objects.filter(pk__in=wanted).select_related(*select)
+        rows = model.objects.filter(pk__in=wanted)
+        if select:
+            rows = rows.select_related(*select)
         return {row.pk: row for row in rows}
 
     from cxplatform.models import Organization

@@ -49,6 +49,7 @@ class SurveyFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Survey
+        skip_postgeneration_save = True
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Survey {n}")
@@ -125,6 +126,7 @@ class ResponseFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Response
+        skip_postgeneration_save = True
 
     organization = factory.SubFactory(OrganizationFactory)
     survey = factory.SubFactory(SurveyFactory, organization=SAME_ORG)
