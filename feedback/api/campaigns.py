@@ -80,7 +80,10 @@ class ProgressSerializer(serializers.Serializer):
     failed = serializers.IntegerField(help_text="Gave up after retries, or refused for good.")
     bounced = serializers.IntegerField()
     opened = serializers.IntegerField()
-    answered = serializers.IntegerField()
+    started = serializers.IntegerField(help_text="At least one answer saved.")
+    completed = serializers.IntegerField(help_text="Finished responses (the response rate's n).")
+    partial = serializers.IntegerField(help_text="started − completed")
+    answered = serializers.IntegerField(help_text="Deprecated: the same as started.")
     expired = serializers.IntegerField()
     suppressed = serializers.DictField(
         child=serializers.IntegerField(), help_text="By reason: unsubscribed, bounced, …"
@@ -101,7 +104,10 @@ def progress_data(campaign: Campaign) -> dict[str, Any]:
         "failed": p.failed,
         "bounced": p.bounced,
         "opened": p.opened,
-        "answered": p.answered,
+        "started": p.started,
+        "completed": p.completed,
+        "partial": p.partial,
+        "answered": p.started,
         "expired": p.expired,
         "suppressed": p.suppressed,
         "response_rate": round(p.response_rate, 2) if p.response_rate is not None else None,

@@ -1,10 +1,12 @@
 """Reads of campaigns, their progress and invitations, and segments; scoped to an
 organization.
 
-Progress counts, per DESIGN.md: *sent* counts every email that left (sent, opened,
+Progress counts, per DESIGN.md, defined once here (``_progress_counts``) for the campaign
+list, the progress page and the API: *sent* counts every email that left (sent, opened,
 answered, bounced); *delivered* = sent − bounced − failed (a failed email never left, so
-it only lowers what "sent" would have been); *response rate* = completed responses /
-delivered.
+it only lowers what "sent" would have been); *started* = the respondent saved at least
+one answer; *completed* = the respondent finished (what the response rate counts);
+*partial* = started − completed; *response rate* = completed / delivered.
 """
 
 from __future__ import annotations
@@ -21,26 +23,33 @@ from feedback.services import audience
 ACTIVE = ["scheduled", "sending", "paused"]
 
 
-def campaign_list(*, org: Organization, status: str = "", q: str = "") -> QuerySet[Campaign]:
-    """Campaigns with survey, touchpoint and segment, and per-status invitation counts
-    (one query, however many campaigns)."""
-    campaigns = Campaign.objects.for_org(org).select_related("survey", "touchpoint", "segment")
-    if status:
-        campaigns = campaigns.filter(status=status)
-    if q:
-        campaigns = campaigns.filter(Q(name__icontains=q) | Q(survey__name__icontains=q))
-    return campaigns.annotate(
-        invited=Count("invitations", filter=~Q(invitations__status=InvitationStatus.SUPPRESSED)),
-        queued=Count("invitations", filter=Q(invitations__status=InvitationStatus.PENDING)),
-        answered=Count("invitations", filter=Q(invitations__status=InvitationStatus.RESPONDED)),
-        emailed=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
-    ).order_by("-created_at", "-id")
+def _progress_counts(relation: str = "") -> dict[str, Count]:
+    """The aggregates behind ``Progress``: over the campaign's invitations when ``relation``
+    is "invitations" (annotating campaigns), else over an Invitation queryset."""
+    prefix = f"{relation}__" if relation else ""
 
+    def q(**lookups: Any) -> Q:
+        return Q(**{prefix + key: value for key, value in lookups.items()})
 
-def campaign_detail(*, org: Organization) -> QuerySet[Campaign]:
-    return Campaign.objects.for_org(org).select_related(
-        "survey", "touchpoint", "segment", "created_by", "organization"
-    )
+    def n(condition: Q | None = None) -> Count:
+        return Count(relation or "pk", filter=condition)
+
+    s = InvitationStatus
+    return {
+        "total": n(),
+        "queued": n(q(status=s.PENDING)),
+        "retrying": n(q(status=s.PENDING, attempts__gt=0)),
+        "sent": n(q(sent_at__isnull=False)),
+        "failed": n(q(status=s.FAILED)),
+        "bounced": n(q(status=s.BOUNCED)),
+        "opened": n(q(opened_at__isnull=False) | q(status=s.RESPONDED)),
+        # An invitation is marked responded as soon as its first answer is saved.
+        "started": n(q(status=s.RESPONDED)),
+        "completed": n(q(status=s.RESPONDED, response__completed=True)),
+        "expired": n(q(status=s.EXPIRED)),
+        "expired_unsent": n(q(status=s.EXPIRED, sent_at__isnull=True)),
+        "suppressed_total": n(q(status=s.SUPPRESSED)),
+    }
 
 
 @dataclass
@@ -51,16 +60,23 @@ class Progress:
     failed: int = 0
     bounced: int = 0
     opened: int = 0
-    answered: int = 0
+    started: int = 0
+    completed: int = 0
     expired: int = 0
     expired_unsent: int = 0
     retrying: int = 0
-    responses: int = 0
+    suppressed_total: int = 0
     suppressed: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, row: Any) -> Progress:
+        """The progress of a campaign annotated by ``campaign_list``."""
+        return cls(**{name: getattr(row, name) for name in _progress_counts()})
+
     @property
-    def suppressed_total(self) -> int:
-        return sum(self.suppressed.values())
+    def partial(self) -> int:
+        """Started answering and not finished (yet)."""
+        return max(0, self.started - self.completed)
 
     @property
     def to_send(self) -> int:
@@ -69,8 +85,8 @@ class Progress:
 
     @property
     def sent_unanswered(self) -> int:
-        """Sent and not (yet) answered: the blue part of the progress bar."""
-        return max(0, self.sent - self.answered)
+        """Sent and not (yet) started: the blue part of the progress bar."""
+        return max(0, self.sent - self.started)
 
     @property
     def delivered(self) -> int:
@@ -87,11 +103,46 @@ class Progress:
 
     @property
     def response_rate(self) -> float | None:
-        return 100 * self.responses / self.delivered if self.delivered else None
+        return 100 * self.completed / self.delivered if self.delivered else None
 
     @property
     def open_rate(self) -> float | None:
         return 100 * self.opened / self.delivered if self.delivered else None
+
+    def share_of_delivered(self, count: int) -> float | None:
+        return 100 * count / self.delivered if self.delivered else None
+
+    def funnel(self) -> list[dict[str, Any]]:
+        """invited → delivered → opened → started → completed, each with its denominator
+        (delivered is a share of invited, the later steps are shares of delivered)."""
+        invited = self.to_send
+        steps: list[dict[str, Any]] = [
+            {"key": "invited", "label": "Invited", "n": invited, "pct": None, "of": ""},
+            {
+                "key": "delivered",
+                "label": "Delivered",
+                "n": self.delivered,
+                "pct": 100 * self.delivered / invited if invited else None,
+                "of": "of invited",
+            },
+        ]
+        for key, label, n in (
+            ("opened", "Opened", self.opened),
+            ("started", "Started", self.started),
+            ("completed", "Completed", self.completed),
+        ):
+            steps.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "n": n,
+                    "pct": self.share_of_delivered(n),
+                    "of": "of delivered",
+                }
+            )
+        for step in steps:
+            step["width"] = round(100 * step["n"] / invited) if invited else 0
+        return steps
 
     def suppressed_items(self) -> list[tuple[str, int]]:
         order = [*audience.REASONS, audience.CANCELLED]
@@ -100,30 +151,30 @@ class Progress:
         return known + other
 
 
-def _count(condition: Q) -> Count:
-    return Count("pk", filter=condition)
+def campaign_list(*, org: Organization, status: str = "", q: str = "") -> QuerySet[Campaign]:
+    """Campaigns with survey, touchpoint and segment, and the counts of their progress
+    (one query, however many campaigns): ``Progress.of(campaign)`` reads them."""
+    campaigns = Campaign.objects.for_org(org).select_related("survey", "touchpoint", "segment")
+    if status:
+        campaigns = campaigns.filter(status=status)
+    if q:
+        campaigns = campaigns.filter(Q(name__icontains=q) | Q(survey__name__icontains=q))
+    return campaigns.annotate(**_progress_counts("invitations")).order_by("-created_at", "-id")
+
+
+def campaign_detail(*, org: Organization) -> QuerySet[Campaign]:
+    return Campaign.objects.for_org(org).select_related(
+        "survey", "touchpoint", "segment", "created_by", "organization"
+    )
 
 
 def campaign_progress(*, campaign: Campaign) -> Progress:
     """Counts of the campaign's invitations by what happened to them, in one query (plus
     one for the suppression reasons)."""
-    s = InvitationStatus
     rows = Invitation.objects.filter(campaign=campaign)
-    counts: dict[str, Any] = rows.aggregate(
-        total=Count("pk"),
-        queued=_count(Q(status=s.PENDING)),
-        retrying=_count(Q(status=s.PENDING, attempts__gt=0)),
-        sent=_count(Q(sent_at__isnull=False)),
-        failed=_count(Q(status=s.FAILED)),
-        bounced=_count(Q(status=s.BOUNCED)),
-        opened=_count(Q(opened_at__isnull=False) | Q(status=s.RESPONDED)),
-        answered=_count(Q(status=s.RESPONDED)),
-        expired=_count(Q(status=s.EXPIRED)),
-        expired_unsent=_count(Q(status=s.EXPIRED, sent_at__isnull=True)),
-        responses=_count(Q(response__completed=True)),
-    )
+    counts: dict[str, Any] = rows.aggregate(**_progress_counts())
     suppressed = dict(
-        rows.filter(status=s.SUPPRESSED)
+        rows.filter(status=InvitationStatus.SUPPRESSED)
         .values_list("suppression_reason")
         .annotate(n=Count("pk"))
         .order_by()
@@ -132,9 +183,15 @@ def campaign_progress(*, campaign: Campaign) -> Progress:
 
 
 def campaign_invitations(*, campaign: Campaign, status: str = "") -> QuerySet[Invitation]:
-    rows = Invitation.objects.filter(campaign=campaign).select_related("contact")
+    """The campaign's invitations with their contact and response. ``status``: an
+    invitation status, or "retrying", "completed", "partial" (as ``Progress`` counts them)."""
+    rows = Invitation.objects.filter(campaign=campaign).select_related("contact", "response")
     if status == "retrying":
         rows = rows.filter(status=InvitationStatus.PENDING, attempts__gt=0)
+    elif status == "completed":
+        rows = rows.filter(status=InvitationStatus.RESPONDED, response__completed=True)
+    elif status == "partial":
+        rows = rows.filter(status=InvitationStatus.RESPONDED).exclude(response__completed=True)
     elif status:
         rows = rows.filter(status=status)
     return rows.order_by("-sent_at", "pk")

@@ -52,7 +52,8 @@ INVITATION_FILTERS = [
     ("retrying", "Retrying"),
     (InvitationStatus.SENT, "Sent"),
     (InvitationStatus.OPENED, "Opened"),
-    (InvitationStatus.RESPONDED, "Answered"),
+    ("completed", "Completed"),
+    ("partial", "Partial"),
     (InvitationStatus.FAILED, "Failed"),
     (InvitationStatus.BOUNCED, "Bounced"),
     (InvitationStatus.SUPPRESSED, "Suppressed"),
@@ -113,6 +114,7 @@ def campaign_list(request: AuthedRequest) -> HttpResponse:
         template,
         {
             "page": page,
+            "rows": [(campaign, selectors.Progress.of(campaign)) for campaign in page],
             "status": status,
             "q": q,
             "statuses": CampaignStatus.choices,

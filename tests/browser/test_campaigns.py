@@ -21,7 +21,12 @@ from feedback.models import (
 )
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import MembershipFactory, UserFactory
-from tests.feedback.factories import CampaignFactory, InvitationFactory, SurveyFactory
+from tests.feedback.factories import (
+    CampaignFactory,
+    InvitationFactory,
+    ResponseFactory,
+    SurveyFactory,
+)
 from tests.journeys.factories import TouchpointFactory
 
 pytestmark = pytest.mark.browser
@@ -176,15 +181,25 @@ def test_the_progress_page_refreshes_itself_while_the_campaign_sends(
     Invitation.objects.filter(pk__in=[i.pk for i in invitations[15:]]).update(
         status=InvitationStatus.SENT, sent_at=timezone.now()
     )
+    for n, invitation in enumerate(invitations[:6]):
+        # Five finish the survey, one stops half-way.
+        ResponseFactory(
+            organization=org,
+            survey=survey,
+            contact=invitation.contact,
+            invitation=invitation,
+            completed=n < 5,
+        )
     Invitation.objects.filter(pk__in=[i.pk for i in invitations[:6]]).update(
         status=InvitationStatus.RESPONDED, responded_at=timezone.now()
     )
     expect(page.locator("[data-kpi=queued] .kpi-value")).to_have_text("0", timeout=10_000)
-    expect(page.locator("[data-kpi=answered] .kpi-value")).to_have_text("6")
+    expect(page.locator("[data-kpi=completed] .kpi-value")).to_have_text("5")
+    expect(page.locator("[data-kpi=partial] .kpi-value")).to_have_text("1")
 
     page.goto(f"{live_server.url}/campaigns/")
     page.get_by_role("link", name="Spring loyalty check").click()
-    expect(page.locator("[data-kpi=answered] .kpi-value")).not_to_have_text("0")
+    expect(page.locator("[data-kpi=completed] .kpi-value")).not_to_have_text("0")
     screenshot(page, "campaign-progress")
     page.set_viewport_size(PHONE)
     screenshot(page, "campaign-progress-phone")

@@ -4,6 +4,7 @@ delivery reports (``/api/v1/deliveries/``, ``POST /api/v1/deliveries/bounces/``)
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from cxplatform.models import Role
 from feedback.models import Campaign, CampaignStatus, Contact, Invitation, InvitationStatus
@@ -11,6 +12,7 @@ from tests.feedback.factories import (
     CampaignFactory,
     ContactFactory,
     InvitationFactory,
+    ResponseFactory,
     SegmentFactory,
     SurveyFactory,
 )
@@ -95,6 +97,32 @@ def test_launch_preview_and_progress_through_the_api(
     listed = api.get("/api/v1/campaigns/?status=sent").json()
     assert [c["id"] for c in listed["results"]] == [campaign.pk]
     assert listed["results"][0]["progress"] is None  # lists stay one query
+
+
+def test_the_progress_tells_completed_from_partial_responses(api, org):
+    campaign = CampaignFactory(organization=org, status=CampaignStatus.SENT)
+    invitations = InvitationFactory.create_batch(
+        4,
+        organization=org,
+        campaign=campaign,
+        survey=campaign.survey,
+        status=InvitationStatus.SENT,
+        sent_at=timezone.now(),
+    )
+    for invitation, completed in [(invitations[0], True), (invitations[1], False)]:
+        ResponseFactory(
+            organization=org,
+            survey=campaign.survey,
+            contact=invitation.contact,
+            invitation=invitation,
+            completed=completed,
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.RESPONDED)
+
+    progress = api.get(f"/api/v1/campaigns/{campaign.pk}/").json()["progress"]
+
+    assert (progress["started"], progress["completed"], progress["partial"]) == (2, 1, 1)
+    assert progress["response_rate"] == 25.0
 
 
 def test_a_campaign_that_cannot_launch_is_a_400_with_the_reason(api, org):

@@ -3,6 +3,7 @@ page and its htmx fragments, segments; who may do what."""
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from tests.feedback.factories import (
     CampaignFactory,
     ContactFactory,
     InvitationFactory,
+    ResponseFactory,
     SegmentFactory,
     SurveyFactory,
 )
@@ -349,3 +351,85 @@ def test_a_segment_with_a_broken_attribute_line_is_refused(manager, org):
     assert response.status_code == 422
     assert "name=value" in response.content.decode()
     assert not Segment.objects.exists()
+
+
+def _campaign_with_one_completed_and_one_partial_response(org):
+    """Four emails delivered; one person finished the survey, one stopped half-way."""
+    campaign = CampaignFactory(organization=org, name="Autumn check-in", status="sent")
+    invitations = InvitationFactory.create_batch(
+        4,
+        organization=org,
+        campaign=campaign,
+        survey=campaign.survey,
+        status=InvitationStatus.SENT,
+        sent_at=timezone.now(),
+    )
+    for invitation, completed in [(invitations[0], True), (invitations[1], False)]:
+        ResponseFactory(
+            organization=org,
+            survey=campaign.survey,
+            contact=invitation.contact,
+            invitation=invitation,
+            completed=completed,
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.RESPONDED)
+    return campaign
+
+
+def _kpis(html: str) -> dict[str, str]:
+    """{data-kpi: its figure} of a progress page."""
+    pattern = r'data-kpi="([\w-]+)"(?:(?!data-kpi).)*?class="kpi-value">([\d,]+)<'
+    return dict(re.findall(pattern, html, re.S))
+
+
+def test_the_progress_page_tells_completed_from_partial_responses(viewer, org):
+    campaign = _campaign_with_one_completed_and_one_partial_response(org)
+
+    html = viewer.get(reverse("feedback:campaign_detail", args=[campaign.pk])).content.decode()
+
+    kpis = _kpis(html)
+    assert kpis["delivered"] == "4"
+    assert kpis["started"] == "2"
+    assert kpis["completed"] == "1"
+    assert kpis["partial"] == "1"
+    assert "Response rate 25.0%" in html
+    assert ">Completed</span>" in html
+    assert ">Partial</span>" in html
+
+
+def test_the_campaign_list_shows_the_same_completed_count_and_rate_as_the_progress_page(
+    viewer, org
+):
+    _campaign_with_one_completed_and_one_partial_response(org)
+
+    html = viewer.get(reverse("feedback:campaign_list")).content.decode()
+
+    cell = re.search(r'data-col="completed">(.*?)</td>', html, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", cell).split() == ["1", "(25.0%)"]
+
+
+def test_the_invitations_filter_by_completed_and_partial(viewer, org):
+    campaign = _campaign_with_one_completed_and_one_partial_response(org)
+    url = reverse("feedback:campaign_detail", args=[campaign.pk])
+
+    for status in ("completed", "partial"):
+        page = viewer.get(url, {"status": status})
+        assert len(page.context["page"].object_list) == 1, status
+
+
+def test_large_counts_on_the_campaign_pages_have_thousands_separators(viewer, org):
+    campaign = CampaignFactory(organization=org, status="sent")
+    InvitationFactory.create_batch(
+        1200,
+        organization=org,
+        campaign=campaign,
+        survey=campaign.survey,
+        status=InvitationStatus.SENT,
+        sent_at=timezone.now(),
+    )
+
+    detail = viewer.get(reverse("feedback:campaign_detail", args=[campaign.pk])).content.decode()
+    listed = viewer.get(reverse("feedback:campaign_list")).content.decode()
+
+    assert _kpis(detail)["sent"] == "1,200"
+    assert re.search(r'data-col="invited">1,200<', listed)
