@@ -3,11 +3,14 @@ page and its htmx fragments, segments; who may do what."""
 
 from __future__ import annotations
 
+import html
 import re
 import zoneinfo
 from datetime import timedelta
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -433,3 +436,17 @@ def test_large_counts_on_the_campaign_pages_have_thousands_separators(viewer, or
 
     assert _kpis(detail)["sent"] == "1,200"
     assert re.search(r'data-col="invited">1,200<', listed)
+
+
+def test_the_next_page_link_of_the_invitations_opens_the_next_page(viewer, org):
+    campaign = CampaignFactory(organization=org, status="sent")
+    InvitationFactory.create_batch(30, organization=org, campaign=campaign, survey=campaign.survey)
+    url = reverse("feedback:campaign_detail", args=[campaign.pk])
+    first = viewer.get(url, {"status": "pending"}).content.decode()
+
+    href = html.unescape(re.search(r'<a class="page-link" href="([^"]*)"[^>]*>Next<', first)[1])
+    target = urlsplit(urljoin(f"http://testserver{url}?status=pending", href))
+    second = viewer.get(target.path, QueryDict(target.query))
+
+    assert second.context["page"].number == 2
+    assert second.context["status"] == "pending"

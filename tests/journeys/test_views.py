@@ -3,10 +3,14 @@ outsider (404), the htmx fragments of the map, and the touchpoint page."""
 
 from __future__ import annotations
 
+import html
+import re
 import sys
 import types
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
 from cxplatform.services import SYSTEM
@@ -205,6 +209,21 @@ def test_archived_journeys_have_their_own_tab(manager, journey, org):
 
     assert "Online purchase" not in active
     assert "Online purchase" in archived
+
+
+def test_the_archived_tab_link_opens_the_archived_journeys(manager, journey, org):
+    services.journey_archive(journey=journey, actor=SYSTEM)
+    list_url = reverse("journeys:journey_list")
+    active = manager.get(list_url, {"q": "purchase"}).content.decode()
+
+    href = re.search(r'href="([^"]*)"><i class="bi bi-archive"', active).group(1)
+    # Resolved as a browser does, relative to the page.
+    target = urlsplit(urljoin(f"http://testserver{list_url}?q=purchase", html.unescape(href)))
+    archived = manager.get(target.path, QueryDict(target.query))
+
+    assert archived.context["show_archived"] is True
+    assert archived.context["q"] == "purchase"
+    assert "Online purchase" in archived.content.decode()
 
 
 def test_the_list_needs_a_fixed_number_of_queries(manager, org, django_assert_max_num_queries):
@@ -735,9 +754,7 @@ def test_the_dashboard_counts_the_active_journeys_and_their_touchpoints(viewer, 
     assert card["hint"] == "3 touchpoints mapped"
 
 
-def test_the_touchpoint_page_shows_a_response_without_a_contact_as_anonymous(
-    viewer, journey, org
-):
+def test_the_touchpoint_page_shows_a_response_without_a_contact_as_anonymous(viewer, journey, org):
     # Responses recorded through the API or an anonymous link have no contact.
     checkout = stage_of(journey, "Buy").touchpoints.get()
     ResponseFactory(organization=org, touchpoint=checkout, contact=None, comment="From the kiosk")
