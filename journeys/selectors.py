@@ -92,6 +92,22 @@ def touchpoint_list(*, org: Organization) -> QuerySet[Touchpoint]:
     )
 
 
+def touchpoint_choices(*, org: Organization, keep: int | None = None) -> QuerySet[Touchpoint]:
+    """The touchpoints a survey, campaign or invitation may be attached to: active
+    touchpoints of active journeys, grouped by journey and in map order, with their stage
+    and journey. ``keep``: the id of a touchpoint already chosen, kept even if archived
+    since, so that editing the row does not fail on a choice its user never touched."""
+    usable = Q(archived_at__isnull=True, stage__journey__archived_at__isnull=True)
+    if keep is not None:
+        usable |= Q(pk=keep)
+    return (
+        Touchpoint.objects.for_org(org)
+        .filter(usable)
+        .select_related("stage__journey")
+        .order_by("stage__journey__name", "stage__journey_id", "stage__position", "position", "id")
+    )
+
+
 def team_choices(*, org: Organization) -> QuerySet[Team]:
     return Team.objects.for_org(org).order_by("name")
 

@@ -17,7 +17,7 @@ from cxplatform.models import Organization
 from feedback.models import AudienceType, Campaign, Segment, Survey, SurveyStatus
 from feedback.services import audience
 from feedback.services import email as email_render
-from journeys.models import Touchpoint
+from journeys import selectors as journeys_selectors
 
 MAX_LIST_BYTES = 5 * 1024 * 1024
 
@@ -177,11 +177,8 @@ class CampaignForm(AudienceFilterFields, forms.ModelForm):
             f"{s.name} ({s.get_kind_display()})"
             + ("" if s.status == SurveyStatus.ACTIVE else " · draft")
         )
-        self.fields["touchpoint"].queryset = (
-            Touchpoint.objects.for_org(org)
-            .filter(archived_at__isnull=True)
-            .select_related("stage__journey")
-            .order_by("stage__journey__name", "stage__position", "position")
+        self.fields["touchpoint"].queryset = journeys_selectors.touchpoint_choices(
+            org=org, keep=instance.touchpoint_id if instance is not None else None
         )
         self.fields["touchpoint"].label_from_instance = lambda tp: (
             f"{tp.stage.journey.name} › {tp.name}"

@@ -14,6 +14,7 @@ from feedback.models import Survey, SurveyKind, SurveyStatus
 from feedback.selectors import contacts as selectors
 from feedback.services import contacts as rules
 from feedback.services import imports
+from journeys import selectors as journeys_selectors
 
 
 class BootstrapMixin:
@@ -191,16 +192,13 @@ class ContactInviteForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from journeys import selectors as journeys
-
         self.fields["survey"].queryset = (
             Survey.objects.for_org(org)
             .filter(status=SurveyStatus.ACTIVE)
             .exclude(kind=SurveyKind.ENPS)
             .order_by("name")
         )
-        touchpoints = journeys.touchpoint_list(org=org).filter(archived_at__isnull=True)
-        self.fields["touchpoint"].queryset = touchpoints
+        self.fields["touchpoint"].queryset = journeys_selectors.touchpoint_choices(org=org)
         self.fields["touchpoint"].label_from_instance = lambda t: (
             f"{t.stage.journey.name} › {t.stage.name} › {t.name}"
         )

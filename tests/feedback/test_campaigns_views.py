@@ -14,7 +14,9 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
+from cxplatform.services import SYSTEM
 from feedback.models import Campaign, CampaignStatus, Invitation, InvitationStatus, Segment
+from journeys import services as journey_services
 from tests.feedback.factories import (
     CampaignFactory,
     ContactFactory,
@@ -23,6 +25,7 @@ from tests.feedback.factories import (
     SegmentFactory,
     SurveyFactory,
 )
+from tests.journeys.factories import TouchpointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -450,3 +453,35 @@ def test_the_next_page_link_of_the_invitations_opens_the_next_page(viewer, org):
 
     assert second.context["page"].number == 2
     assert second.context["status"] == "pending"
+
+
+def test_touchpoints_of_archived_journeys_are_not_offered_for_a_campaign(manager, org):
+    survey = SurveyFactory(organization=org)
+    live = TouchpointFactory(organization=org, name="Checkout")
+    retired = TouchpointFactory(organization=org, name="Catalogue request")
+    journey_services.journey_archive(journey=retired.stage.journey, actor=SYSTEM)
+
+    page = manager.get(reverse("feedback:campaign_create"))
+    refused = manager.post(
+        reverse("feedback:campaign_create"), _form_data(survey, touchpoint=retired.pk)
+    )
+
+    assert list(page.context["form"].fields["touchpoint"].queryset) == [live]
+    assert "Catalogue request" not in page.content.decode()
+    assert refused.status_code == 422
+    assert not Campaign.objects.exists()
+
+
+def test_a_draft_keeps_its_touchpoint_after_the_journey_is_archived(manager, org):
+    retired = TouchpointFactory(organization=org, name="Catalogue request")
+    campaign = CampaignFactory(organization=org, touchpoint=retired)
+    journey_services.journey_archive(journey=retired.stage.journey, actor=SYSTEM)
+
+    response = manager.post(
+        reverse("feedback:campaign_edit", args=[campaign.pk]),
+        _form_data(campaign.survey, name="Renamed", touchpoint=retired.pk),
+    )
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.touchpoint) == ("Renamed", retired)

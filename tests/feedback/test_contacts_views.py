@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cxplatform.models import AuditEvent
+from cxplatform.services import SYSTEM
 from feedback.models import Contact, ContactImport, DeliveryEvent, ImportStatus, Invitation
+from journeys import services as journey_services
 from tests.feedback.factories import (
     ContactFactory,
     ContactImportFactory,
@@ -514,4 +516,24 @@ def test_viewers_cannot_send_surveys_from_the_contact_page(viewer, org):
 
     assert b"Email the survey now" not in page.content
     assert response.status_code == 403
+    assert not Invitation.objects.exists()
+
+
+def test_touchpoints_of_archived_journeys_are_not_offered_when_sending_a_survey(manager, org):
+    contact = ContactFactory(organization=org)
+    SurveyFactory(organization=org, status="active")
+    live = TouchpointFactory(organization=org, name="Hotline")
+    retired = TouchpointFactory(organization=org, name="Fax line")
+    journey_services.journey_archive(journey=retired.stage.journey, actor=SYSTEM)
+
+    page = manager.get(reverse("feedback:contact_detail", args=[contact.pk]))
+    offered = list(page.context["invite_form"].fields["touchpoint"].queryset)
+    refused = manager.post(
+        reverse("feedback:contact_invite", args=[contact.pk]),
+        {"survey": SurveyFactory(organization=org, status="active").pk, "touchpoint": retired.pk},
+    )
+
+    assert offered == [live]
+    assert "Fax line" not in page.content.decode()
+    assert refused.status_code == 302
     assert not Invitation.objects.exists()
