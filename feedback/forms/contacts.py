@@ -130,9 +130,10 @@ class ContactForm(BootstrapMixin, forms.Form):
         if self.is_bound:
             keys = self.data.getlist("attribute_key")
             values = self.data.getlist("attribute_value")
-            self.attribute_rows = [
-                (k, values[i] if i < len(values) else "") for i, k in enumerate(keys)
-            ]
+            rows = [(k, values[i] if i < len(values) else "") for i, k in enumerate(keys)]
+            # Blank rows are the spare ones the page adds: re-rendering after an error
+            # adds its own, so keeping them would grow the table on every failed save.
+            self.attribute_rows = [(k, v) for k, v in rows if k.strip() or v.strip()]
         else:
             self.attribute_rows = [
                 (k, "" if v is None else str(v)) for k, v in (attributes or {}).items()

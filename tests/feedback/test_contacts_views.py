@@ -3,6 +3,7 @@ the contact form, the import pages; as manager, viewer and outsider."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -338,6 +339,33 @@ def test_invalid_fields_and_attributes_are_shown_on_the_form(manager, org):
     assert "has no name" in content
     assert "appears twice" in content
     assert 'value="orphan"' in content, "what was typed is kept"
+
+
+def test_failed_saves_do_not_pile_up_empty_attribute_rows(manager, org):
+    contact = ContactFactory(organization=org, attributes={"plan": "pro"})
+    url = reverse("feedback:contact_edit", args=[contact.pk])
+
+    def rows(html: str) -> list[tuple[str, str]]:
+        tbody = html.split('id="attribute-rows"', 1)[1].split("</tbody>", 1)[0]
+        keys = re.findall(r'name="attribute_key" value="([^"]*)"', tbody)
+        values = re.findall(r'name="attribute_value" value="([^"]*)"', tbody)
+        return list(zip(keys, values, strict=True))
+
+    shown = rows(manager.get(url).content.decode())
+    for _ in range(3):
+        # Submit what the page shows (its spare empty row too), with an invalid email.
+        response = manager.post(
+            url,
+            {
+                "email": "not an email",
+                "attribute_key": [k for k, _ in shown],
+                "attribute_value": [v for _, v in shown],
+            },
+        )
+        assert response.status_code == 422
+        shown = rows(response.content.decode())
+
+    assert shown == [("plan", "pro"), ("", "")]
 
 
 def test_editing_changes_fields_removes_attributes_and_unsubscribes(manager, org):
