@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -485,3 +485,21 @@ def test_a_draft_keeps_its_touchpoint_after_the_journey_is_archived(manager, org
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert (campaign.name, campaign.touchpoint) == ("Renamed", retired)
+
+
+def test_the_campaign_list_and_its_progress_page_show_times_in_the_organizations_zone(viewer, org):
+    org.time_zone = "Europe/Berlin"
+    org.save()
+    launched = datetime(2026, 11, 13, 9, 30, tzinfo=UTC)  # 10:30 in Berlin
+    campaign = CampaignFactory(organization=org, status="sent", launched_at=launched)
+
+    listed = viewer.get(reverse("feedback:campaign_list")).content.decode()
+    fragment = viewer.get(
+        reverse("feedback:campaign_list"), {"status": "sent"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    detail = viewer.get(reverse("feedback:campaign_detail", args=[campaign.pk])).content.decode()
+
+    assert "13 Nov 2026, 10:30" in listed
+    assert "13 Nov 2026, 10:30" in fragment
+    assert "Launched 13 Nov 2026, 10:30 CET" in detail
+    assert "09:30" not in listed + fragment + detail

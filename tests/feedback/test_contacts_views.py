@@ -4,7 +4,7 @@ the contact form, the import pages; as manager, viewer and outsider."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -565,3 +565,17 @@ def test_touchpoints_of_archived_journeys_are_not_offered_when_sending_a_survey(
     assert "Fax line" not in page.content.decode()
     assert refused.status_code == 302
     assert not Invitation.objects.exists()
+
+
+def test_the_contact_page_shows_times_in_the_organizations_zone(viewer, org):
+    org.time_zone = "America/New_York"
+    org.save()
+    late = datetime(2026, 11, 14, 2, 15, tzinfo=UTC)  # 13 Nov, 21:15 in New York
+    contact = ContactFactory(organization=org, created_at=late)
+    InvitationFactory(organization=org, contact=contact, created_at=late)
+
+    html = viewer.get(reverse("feedback:contact_detail", args=[contact.pk])).content.decode()
+
+    assert "13 Nov 2026, 21:15" in html
+    assert "Added as a contact on 13 Nov 2026" in html
+    assert "02:15" not in html

@@ -7,6 +7,7 @@ import html
 import re
 import sys
 import types
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -765,3 +766,16 @@ def test_the_touchpoint_page_shows_a_response_without_a_contact_as_anonymous(vie
     assert response.status_code == 200
     assert "From the kiosk" in html
     assert "Anonymous" in html
+
+
+def test_the_touchpoint_page_shows_response_times_in_the_organizations_zone(viewer, journey, org):
+    org.time_zone = "Asia/Tokyo"
+    org.save()
+    checkout = stage_of(journey, "Buy").touchpoints.get()
+    submitted = datetime(2026, 11, 13, 20, 5, tzinfo=UTC)  # 14 Nov, 05:05 in Tokyo
+    ResponseFactory(organization=org, touchpoint=checkout, submitted_at=submitted)
+
+    html = viewer.get(reverse("journeys:touchpoint_detail", args=[checkout.pk])).content.decode()
+
+    assert "14 Nov 2026, 05:05" in html
+    assert "20:05" not in html
