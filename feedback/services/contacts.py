@@ -56,8 +56,9 @@ def normalize_locale(value: str) -> str:
         return ""
     match = _LOCALE_RE.match(value)
     if not match:
+        shown = value if len(value) <= 20 else f"{value[:20]}…"
         raise ValidationError(
-            f"Unknown locale “{value[:20]}” (use a language code such as en, de or pt-BR).",
+            f"Unknown locale “{shown}” (use a language code such as en, de or pt-BR).",
             code="invalid",
         )
     language, region = match.group(1).lower(), match.group(2)

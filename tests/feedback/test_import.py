@@ -86,6 +86,12 @@ def test_every_bad_row_is_named_with_its_reason_and_the_good_rows_are_kept(org):
     assert {e["email"] for e in result.errors if e["row"] == 4} == {"not-an-email"}
 
 
+def test_a_long_bad_value_is_quoted_shortened_with_an_ellipsis(org):
+    result = run_import(org, "email,locale\nann@example.com,xx-yy-zz-far-too-long-a-locale\n")
+
+    assert "Unknown locale “xx-yy-zz-far-too-lon…” (use" in reasons(result)[2]
+
+
 def test_a_row_with_more_cells_than_the_header_is_named(org):
     result = run_import(org, "email,name\na@example.com,Ann,extra\nb@example.com,Bob,,\n")
 
