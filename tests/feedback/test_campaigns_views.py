@@ -503,3 +503,18 @@ def test_the_campaign_list_and_its_progress_page_show_times_in_the_organizations
     assert "13 Nov 2026, 10:30" in fragment
     assert "Launched 13 Nov 2026, 10:30 CET" in detail
     assert "09:30" not in listed + fragment + detail
+
+
+def test_the_filtered_invitations_fragment_marks_its_status_as_current(manager, org):
+    campaign = CampaignFactory(organization=org, status=CampaignStatus.SENDING)
+    InvitationFactory(organization=org, campaign=campaign, survey=campaign.survey)
+
+    body = manager.get(
+        reverse("feedback:campaign_detail", args=[campaign.pk]),
+        {"status": "failed"},
+        headers={"HX-Request": "true", "HX-Target": "invitations"},
+    ).content.decode()
+
+    current = re.findall(r'aria-current="true" href="\?status=(\w*)"', body)
+    assert current == ["failed"], "the swapped fragment carries the filter bar"
+    assert "No invitations with this status" in body

@@ -136,6 +136,7 @@ def test_an_empty_organization_is_invited_to_import(manager):
 
     assert b"No contacts yet" in response.content
     assert reverse("feedback:contact_import").encode() in response.content
+    assert b'id="contact-filters"' not in response.content, "nothing to filter yet"
 
 
 def test_a_bad_filter_value_drops_only_that_filter(manager, org):
