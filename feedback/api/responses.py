@@ -5,11 +5,13 @@
   ``until`` (ISO date or date-time, on ``submitted_at``), ``completed`` (default: true;
   ``all`` for every response), ``flagged``, ``score_min``, ``score_max``, ``q`` (comment).
 - ``POST responses/``: record a response from another channel (a call-centre score, a chat
-  rating) with the same validation as the survey page: ``survey``, ``contact`` (id) or
-  ``contact_email`` (created if new), optional ``touchpoint``, ``employee``, ``channel``,
-  and either ``answers`` ([{question, value}]) or ``score`` and/or ``comment`` (the
-  primary question and the first free-text question). Idempotent on ``external_ref``: a
-  repeat answers 200 with the first response instead of 201.
+  rating) with the same validation as the survey page: ``survey`` (an active one),
+  ``contact`` (id) or ``contact_email`` (created if new), optional ``touchpoint``,
+  ``employee``, ``channel``, ``locale`` (a language of ``settings.LANGUAGES``), and
+  ``answers`` ([{question, value}], each question once) and/or ``score`` and ``comment``
+  (the primary question and the first free-text question; a question answered both ways is
+  refused). Idempotent on ``external_ref``: a repeat answers 200 with the first response
+  instead of 201. Every refusal is a 400 with field errors.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -107,23 +110,48 @@ class OrgRelated(serializers.PrimaryKeyRelatedField):
 
 
 class AnswerInputSerializer(serializers.Serializer):
-    question = serializers.IntegerField(help_text="The question's id (an active question).")
+    question = serializers.IntegerField(
+        help_text="The question's id (an active question of the survey; each question once)."
+    )
     value = serializers.JSONField(help_text="A score, a text, a choice, or a list of choices.")
 
 
 class ResponseCreateSerializer(serializers.Serializer):
-    survey = OrgRelated(Survey)
+    survey = OrgRelated(Survey, help_text="An active survey (a draft or archived one is refused).")
     contact = OrgRelated(Contact, required=False, allow_null=True)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     touchpoint = OrgRelated(Touchpoint, required=False, allow_null=True)
     employee = OrgRelated(Employee, required=False, allow_null=True)
     channel = serializers.ChoiceField(choices=ResponseChannel.choices, default=ResponseChannel.API)
-    answers = AnswerInputSerializer(many=True, required=False)
-    score = serializers.JSONField(required=False, help_text="The primary question's score.")
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    answers = AnswerInputSerializer(
+        many=True,
+        required=False,
+        help_text="[{question, value}], each question at most once.",
+    )
+    score = serializers.JSONField(
+        required=False,
+        help_text=(
+            "The primary question's score: a shorthand for its answer. Give it here or in "
+            "answers, not both (refused even when the two agree)."
+        ),
+    )
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text=(
+            "The first free-text question's answer: a shorthand, like score. Give it here or "
+            "in answers, not both."
+        ),
+    )
     external_ref = serializers.CharField(required=False, allow_blank=True, max_length=200)
     submitted_at = serializers.DateTimeField(required=False)
-    locale = serializers.CharField(required=False, allow_blank=True, max_length=10)
+    locale = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        allow_blank=True,
+        help_text="The language the person answered in.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("contact") and attrs.get("contact_email"):
@@ -137,16 +165,23 @@ class ResponseCreateSerializer(serializers.Serializer):
         return attrs
 
 
-def _moment(value: str, *, end: bool) -> dt.datetime | None:
-    moment = parse_datetime(value)
-    if moment is not None:
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-    day = parse_date(value)
-    if day is None:
+def _moment(value: str) -> dt.date | dt.datetime | None:
+    """A date (the selector reads ``until`` as that whole day), a date-time in UTC, or None
+    when ``value`` is neither (malformed, an impossible date, or out of range once in UTC:
+    PostgreSQL refuses offsets beyond ±15:59)."""
+    try:
+        # A date alone first: parse_datetime would read "2026-11-23" as its midnight.
+        day = parse_date(value)
+        if day is not None:
+            return day
+        moment = parse_datetime(value)
+        if moment is None:
+            return None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         return None
-    if end:
-        day += dt.timedelta(days=1)
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 FILTER_PARAMETERS = [
@@ -202,12 +237,20 @@ class ResponseViewSet(OrgViewSet):
                     filters[key] = int(params[key])
                 except ValueError:
                     errors[key] = ["A whole number."]
-        for key in ("channel", "category", "q"):
+        for key, values in (("channel", ResponseChannel.values), ("category", Category.values)):
             if params.get(key):
-                filters[key] = params[key]
+                if params[key] in values:
+                    filters[key] = params[key]
+                else:
+                    errors[key] = [f"One of: {', '.join(values)}."]
+        if params.get("q"):
+            if "\x00" in params["q"]:
+                errors["q"] = ["Null characters are not allowed."]
+            else:
+                filters["q"] = params["q"]
         for key in ("since", "until"):
             if params.get(key):
-                moment = _moment(params[key], end=key == "until")
+                moment = _moment(params[key])
                 if moment is None:
                     errors[key] = ["An ISO date (2026-11-23) or date-time."]
                 else:

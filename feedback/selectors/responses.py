@@ -79,7 +79,7 @@ def response_list(
         until = filters["until"]
         if isinstance(until, dt.datetime):
             responses = responses.filter(submitted_at__lte=_day_start(until))
-        else:
+        elif until < dt.date.max:  # the last date there is: no limit
             responses = responses.filter(submitted_at__lt=_day_start(until + dt.timedelta(days=1)))
     if filters.get("score_min") is not None and filters.get("score_min") != "":
         responses = responses.filter(primary_score__gte=filters["score_min"])

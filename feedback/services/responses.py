@@ -46,6 +46,7 @@ from feedback.models import (
     Response,
     ResponseChannel,
     Survey,
+    SurveyStatus,
 )
 from feedback.scoring import SCALES, QuestionType, category_for, in_range
 from feedback.services import followup
@@ -562,43 +563,77 @@ def response_record_external(
     locale: str = "",
 ) -> Recorded:
     """A response from another channel (a call-centre score, a chat rating), through the
-    same validation as the respondent page. ``answers`` is [{question, value}], or
-    ``score`` / ``comment`` stand for the primary question and the first text question.
-    Idempotent on ``external_ref``: a repeat returns the first response (``created`` False).
+    same validation as the respondent page. ``answers`` is [{question, value}], each
+    question at most once; or ``score`` / ``comment`` stand for the primary question and
+    the first text question (a question is answered one way only: ``score`` together with
+    an answer to the primary question is refused, so is ``comment`` with an answer to that
+    text question). Only an active survey takes responses; ``locale`` is one of
+    ``settings.LANGUAGES`` (or empty). Idempotent on ``external_ref``: a repeat returns the
+    first response (``created`` False), even once the survey is closed.
     """
     if channel not in ResponseChannel.values:
         raise ValidationError({"channel": [f"Unknown channel “{channel}”."]})
     if submitted_at is not None and submitted_at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"submitted_at": ["Cannot be in the future."]})
+    if locale and locale not in dict(settings.LANGUAGES):
+        raise ValidationError({"locale": [f"Not a language of this platform: “{locale}”."]})
     if external_ref:
         existing = Response.objects.for_org(org).filter(external_ref=external_ref).first()
         if existing is not None:
             return Recorded(existing, created=False, completed_now=False, already_completed=True)
+    if survey.status != SurveyStatus.ACTIVE:
+        raise ValidationError(
+            {
+                "survey": [
+                    "This survey is a draft: activate it before recording responses."
+                    if survey.status == SurveyStatus.DRAFT
+                    else "This survey is closed and takes no more responses."
+                ]
+            }
+        )
     questions = list(
         Question.objects.filter(survey=survey, archived_at__isnull=True).order_by("position", "id")
     )
     raw: dict[int, Any] = {}
     if answers:
         by_id = {q.pk: q for q in questions}
-        errors = {}
-        for index, item in enumerate(answers):
+        errors = []
+        for index, item in enumerate(answers, start=1):
             qid = item.get("question")
             if qid not in by_id:
-                errors[str(index)] = "no such (active) question in this survey"
-                continue
-            raw[qid] = item.get("value")
+                errors.append(f"answer {index}: no such (active) question in this survey")
+            elif qid in raw:
+                errors.append(f"answer {index}: question {qid} is answered twice")
+            else:
+                raw[qid] = item.get("value")
         if errors:
-            raise ValidationError(
-                {"answers": [f"answer {int(i) + 1}: {m}" for i, m in errors.items()]}
-            )
+            raise ValidationError({"answers": errors})
     primary, text_question = _primary_and_comment_questions(questions)
     if score is not None:
         if primary is None:
             raise ValidationError({"score": ["This survey has no primary (scored) question."]})
+        if primary.pk in raw:
+            raise ValidationError(
+                {
+                    "score": [
+                        f"answers also answers the primary question ({primary.pk}): give its "
+                        "score once, as score or in answers."
+                    ]
+                }
+            )
         raw[primary.pk] = score
     if comment:
         if text_question is None:
             raise ValidationError({"comment": ["This survey has no free-text question."]})
+        if text_question.pk in raw:
+            raise ValidationError(
+                {
+                    "comment": [
+                        f"answers also answers the comment question ({text_question.pk}): give "
+                        "the comment once, as comment or in answers."
+                    ]
+                }
+            )
         raw[text_question.pk] = comment
     if not raw:
         raise ValidationError({"answers": ["Give answers, or a score and/or a comment."]})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -252,13 +253,62 @@ def question_clean(data: dict[str, Any]) -> dict[str, Any]:
     cleaned["is_primary"] = bool(cleaned.get("is_primary", False))
     if cleaned["is_primary"] and qtype not in SCORED_TYPES and "type" not in errors:
         errors["is_primary"] = ["Only a scored question (NPS, CSAT, CES, rating) can be primary."]
-    translations = cleaned.get("translations") or {}
-    if not isinstance(translations, dict):
-        errors["translations"] = ["Give translations as {locale: {text, …}}."]
-        translations = {}
-    cleaned["translations"] = translations
+    try:
+        cleaned["translations"] = translations_clean(
+            cleaned.get("translations"),
+            texts=("text", "help_text", "low_label", "high_label"),
+            lists=("choices",),
+        )
+    except ValidationError as exc:
+        errors["translations"] = exc.messages
     if errors:
         raise ValidationError(errors)
+    return cleaned
+
+
+def translations_clean(
+    value: Any, *, texts: tuple[str, ...], lists: tuple[str, ...] = ()
+) -> dict[str, dict[str, Any]]:
+    """``{locale: {key: text}}`` with locales of ``settings.LANGUAGES`` and the keys given:
+    the respondent's pages read them as such, so any other shape is refused here (a
+    ValidationError), never met there. Texts are trimmed; empty ones are left out."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError("Give translations as {locale: {key: text}}.")
+    languages = dict(settings.LANGUAGES)
+    cleaned: dict[str, dict[str, Any]] = {}
+    for locale, entry in value.items():
+        if locale not in languages:
+            raise ValidationError(
+                f"“{locale}” is not a language of this platform ({', '.join(languages)})."
+            )
+        if not isinstance(entry, dict):
+            raise ValidationError(f"{locale}: give {{key: text}}.")
+        out: dict[str, Any] = {}
+        for key, text in entry.items():
+            if key in lists:
+                if not isinstance(text, list) or not all(isinstance(t, str) for t in text):
+                    raise ValidationError(f"{locale}.{key}: give a list of texts.")
+                items = [t.strip() for t in text]
+            elif key in texts:
+                if not isinstance(text, str):
+                    raise ValidationError(f"{locale}.{key}: give a text.")
+                items = [text.strip()]
+            else:
+                raise ValidationError(
+                    f"{locale}: unknown key “{key}” (known: {', '.join((*texts, *lists))})."
+                )
+            if any("\x00" in t for t in items):
+                raise ValidationError(f"{locale}.{key}: null characters are not allowed.")
+            if any(len(t) > 5000 for t in items):
+                raise ValidationError(f"{locale}.{key}: at most 5,000 characters.")
+            if key in lists:
+                out[key] = items
+            elif items[0]:
+                out[key] = items[0]
+        if out:
+            cleaned[locale] = out
     return cleaned
 
 
@@ -293,6 +343,17 @@ def _survey_clean(data: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError({"kind": [f"Unknown kind “{cleaned['kind']}”."]})
     if "status" in cleaned and cleaned["status"] not in SurveyStatus.values:
         raise ValidationError({"status": [f"Unknown status “{cleaned['status']}”."]})
+    if "default_locale" in cleaned and cleaned["default_locale"] not in dict(settings.LANGUAGES):
+        raise ValidationError(
+            {"default_locale": [f"Not a language of this platform: “{cleaned['default_locale']}”."]}
+        )
+    if "translations" in cleaned:
+        try:
+            cleaned["translations"] = translations_clean(
+                cleaned["translations"], texts=("title", "intro", "thank_you")
+            )
+        except ValidationError as exc:
+            raise ValidationError({"translations": exc.messages}) from None
     return cleaned
 
 

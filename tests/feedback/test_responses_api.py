@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from cxplatform.models import Role
@@ -113,6 +115,55 @@ def test_a_touchpoint_of_another_organization_is_not_accepted(api, other_org):
     )
     assert result.status_code == 400
     assert "touchpoint" in result.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"translations": {"de": "Wie war es?"}}, "translations"),
+        ({"translations": {"xx": {"title": "?"}}}, "translations"),
+        ({"translations": {"de": {"title": 5}}}, "translations"),
+        ({"translations": {"de": {"colour": "red"}}}, "translations"),
+        ({"translations": {"de": {"title": "Wie\x00"}}}, "translations"),
+        ({"default_locale": "xx"}, "default_locale"),
+        (
+            {"questions": [{"type": "nps", "text": "?", "is_primary": True, "translations": []}]},
+            "questions",
+        ),
+        (
+            {
+                "questions": [
+                    {
+                        "type": "nps",
+                        "text": "?",
+                        "is_primary": True,
+                        "translations": {"de": {"choices": {"a": 1}}},
+                    }
+                ]
+            },
+            "questions",
+        ),
+    ],
+)
+def test_translations_the_respondent_page_could_not_read_are_refused(api, org, changes, field):
+    survey = SurveyFactory(organization=org)
+    result = api.patch(f"/api/v1/surveys/{survey.pk}/", changes, format="json")
+    assert result.status_code == 400, result.content
+    assert set(result.json()["fields"]) == {field}
+    survey.refresh_from_db()
+    assert survey.translations == {}
+    assert survey.default_locale == "en"
+
+
+def test_translations_in_the_known_shape_are_kept(api, org):
+    survey = SurveyFactory(organization=org)
+    result = api.patch(
+        f"/api/v1/surveys/{survey.pk}/",
+        {"translations": {"de": {"title": " Wie war es? ", "intro": ""}}, "default_locale": "de"},
+        format="json",
+    )
+    assert result.status_code == 200, result.content
+    assert result.json()["translations"] == {"de": {"title": "Wie war es?"}}
 
 
 # ---------------------------------------------------------------------------- responses
@@ -276,3 +327,158 @@ def test_responses_cannot_be_changed_or_deleted_through_the_api(api, org):
     )
     assert api.delete(f"/api/v1/responses/{response.pk}/").status_code == 405
     assert api.get(f"/api/v1/responses/{response.pk}/").json()["primary_score"] == 9
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [("draft", "is a draft"), ("archived", "is closed")],
+)
+def test_a_survey_that_is_not_active_takes_no_response(api, org, status, message):
+    survey = SurveyFactory(organization=org, status=status)
+    result = api.post("/api/v1/responses/", {"survey": survey.pk, "score": 9}, format="json")
+    assert result.status_code == 400, result.content
+    assert result.json()["code"] == "invalid"
+    assert message in result.json()["fields"]["survey"][0]
+    assert not Response.objects.exists()
+
+
+def test_a_repeat_of_an_external_ref_still_answers_once_the_survey_is_closed(api, org):
+    survey = SurveyFactory(organization=org)
+    payload = {"survey": survey.pk, "score": 9, "external_ref": "call-7"}
+    first = api.post("/api/v1/responses/", payload, format="json")
+    survey.status = "archived"
+    survey.save()
+    again = api.post("/api/v1/responses/", payload, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+
+
+@pytest.mark.parametrize("locale", ["xx", "klingon", "de-DE", "EN", " "])
+def test_a_locale_that_is_not_a_language_of_the_platform_is_refused(api, org, locale):
+    survey = SurveyFactory(organization=org)
+    result = api.post(
+        "/api/v1/responses/", {"survey": survey.pk, "score": 9, "locale": locale}, format="json"
+    )
+    assert result.status_code == 400, result.content
+    assert set(result.json()["fields"]) == {"locale"}
+    assert not Response.objects.exists()
+
+
+def test_a_locale_of_the_platform_is_kept(api, org):
+    survey = SurveyFactory(organization=org)
+    result = api.post(
+        "/api/v1/responses/", {"survey": survey.pk, "score": 9, "locale": "de"}, format="json"
+    )
+    assert result.status_code == 201, result.content
+    assert result.json()["locale"] == "de"
+
+
+def test_two_answers_to_one_question_are_refused(api, org):
+    survey = SurveyFactory(organization=org)
+    primary = survey.questions.get(is_primary=True)
+    result = api.post(
+        "/api/v1/responses/",
+        {
+            "survey": survey.pk,
+            "answers": [
+                {"question": primary.pk, "value": 9},
+                {"question": primary.pk, "value": 2},
+            ],
+        },
+        format="json",
+    )
+    assert result.status_code == 400, result.content
+    assert result.json()["fields"]["answers"] == [
+        f"answer 2: question {primary.pk} is answered twice"
+    ]
+    assert not Response.objects.exists()
+
+
+@pytest.mark.parametrize(("score", "value"), [(2, 9), (9, 9)])
+def test_a_score_and_an_answer_to_the_primary_question_together_are_refused(api, org, score, value):
+    survey = SurveyFactory(organization=org)
+    primary = survey.questions.get(is_primary=True)
+    result = api.post(
+        "/api/v1/responses/",
+        {
+            "survey": survey.pk,
+            "score": score,
+            "answers": [{"question": primary.pk, "value": value}],
+        },
+        format="json",
+    )
+    assert result.status_code == 400, result.content
+    assert "give its score once" in result.json()["fields"]["score"][0]
+    assert not Response.objects.exists()
+
+
+def test_a_comment_and_an_answer_to_the_comment_question_together_are_refused(api, org):
+    survey = SurveyFactory(organization=org)
+    text = survey.questions.get(type="text")
+    result = api.post(
+        "/api/v1/responses/",
+        {
+            "survey": survey.pk,
+            "score": 9,
+            "comment": "Fast",
+            "answers": [{"question": text.pk, "value": "Slow"}],
+        },
+        format="json",
+    )
+    assert result.status_code == 400, result.content
+    assert set(result.json()["fields"]) == {"comment"}
+    assert not Response.objects.exists()
+
+
+def test_the_schema_documents_the_rules_of_a_posted_response(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    request = schema["components"]["schemas"]["ResponseCreateRequest"]["properties"]
+    assert "not both" in request["score"]["description"]
+    assert "active" in request["survey"]["description"]
+    assert "each question at most once" in request["answers"]["description"]
+    enum = request["locale"]["oneOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert schema["components"]["schemas"][enum]["enum"] == ["en", "de", "fr"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"q": "late\x00"}, "q"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"channel": "\x00"}, "channel"),
+        ({"category": "ecstatic"}, "category"),
+        ({"since": "2026-02-30"}, "since"),
+        ({"since": "2026-02-03T25:00"}, "since"),
+        ({"until": "9999-12-31T23:59:59-01:00"}, "until"),
+        ({"since": "0001-01-01T00:00:00+01:00"}, "since"),
+    ],
+)
+def test_a_bad_filter_is_a_400_on_that_field_never_500(api, org, params, field):
+    ResponseFactory(organization=org)
+    result = api.get("/api/v1/responses/", params)
+    assert result.status_code == 400, result.content
+    assert set(result.json()["fields"]) == {field}
+
+
+def test_a_date_time_with_any_offset_is_read_in_utc(api, org):
+    """PostgreSQL takes offsets up to ±15:59 only: the filter converts to UTC first."""
+    ResponseFactory(organization=org)
+    result = api.get("/api/v1/responses/", {"since": "0804-09-13T06:26:22+21:42"})
+    assert result.status_code == 200, result.content
+    assert result.json()["count"] == 1
+
+
+def test_until_a_date_includes_that_whole_day(api, org):
+    moment = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
+    response = ResponseFactory(organization=org, submitted_at=moment)
+
+    def ids(**params):
+        result = api.get("/api/v1/responses/", params)
+        assert result.status_code == 200, result.json()
+        return {r["id"] for r in result.json()["results"]}
+
+    assert ids(until="2026-03-10") == {response.pk}
+    assert ids(until="2026-03-09") == set()
+    assert ids(since="2026-03-10", until="9999-12-31") == {response.pk}
+    assert ids(since="2026-03-11") == set()
+    assert ids(until="2026-03-10T14:59:59Z") == set()
