@@ -228,13 +228,14 @@ def question_add(request: AuthedRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def question_edit(request: AuthedRequest, pk: int, question_pk: int) -> HttpResponse:
     """GET: the builder with this question's form open. POST: save it (see the history
-    rule in feedback.services.surveys)."""
+    rule in feedback.services.surveys). Managers only, like every change; another
+    organization's question is a 404 before the role is asked."""
     survey = _survey(request, pk)
     question = _question(request, survey, question_pk)
+    tenancy.require_role(request, Role.MANAGER)
     if request.method == "GET":
         form = QuestionForm(initial=QuestionForm.initial_for(question))
         return _workspace(request, survey, editing=question.pk, edit_form=form)
-    tenancy.require_role(request, Role.MANAGER)
     form = QuestionForm(request.POST)
     if form.is_valid():
         try:

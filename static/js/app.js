@@ -12,14 +12,19 @@
   document.body.addEventListener("htmx:afterSwap", function () { hideToastsLater(document); });
   document.body.addEventListener("htmx:oobAfterSwap", function () { hideToastsLater(document); });
 
-  // <form data-confirm="Sure?"> asks before submitting.
+  // data-confirm="Sure?" (the one way to confirm; no hx-confirm) asks once before a form
+  // is submitted or an htmx element sends its request. A form that htmx handles is asked
+  // on submit; the htmx:confirm that the same submit then fires is not asked again.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) { event.preventDefault(); event.stopImmediatePropagation(); }
+    if (!message) return;
+    if (!window.confirm(message)) { event.preventDefault(); event.stopImmediatePropagation(); return; }
+    event.cxConfirmed = true;
   }, true);
   document.body.addEventListener("htmx:confirm", function (event) {
     var message = event.target.getAttribute("data-confirm");
-    if (!message) return;
+    var trigger = event.detail.triggeringEvent;
+    if (!message || (trigger && trigger.cxConfirmed)) return;
     event.preventDefault();
     if (window.confirm(message)) event.detail.issueRequest(true);
   });

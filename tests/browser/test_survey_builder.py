@@ -138,3 +138,63 @@ def test_screenshots_of_the_survey_list_the_feed_and_a_response(
     page.goto(f"{live_server.url}/responses/")
     screenshot(page, "response-feed-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_removing_a_question_asks_once(page, live_server, login, manager_user):
+    page.set_viewport_size(LAPTOP)
+    survey = SurveyFactory(organization=manager_user.memberships.get().organization)
+    first, second = question_texts(survey)
+    login(page, manager_user.email)
+    page.goto(f"{live_server.url}/surveys/{survey.pk}/")
+    dialogs: list[str] = []
+    accept = False
+
+    def answer(dialog) -> None:
+        dialogs.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.on("dialog", answer)
+    items = page.locator("#question-list > li")
+    remove = page.get_by_role("button", name=f"Remove “{second}”")
+    remove.click()  # and cancel
+    page.wait_for_timeout(500)  # a second dialog would have come by now
+    assert dialogs == ["Remove this question?"]
+    expect(items).to_have_count(2)
+    assert question_texts(survey) == [first, second]
+
+    dialogs.clear()
+    accept = True
+    with page.expect_response(lambda r: r.url.endswith("/remove/")) as removed:
+        remove.click()
+    assert removed.value.status == 200
+    expect(items).to_have_count(1)
+    page.wait_for_timeout(500)
+    assert dialogs == ["Remove this question?"]
+    assert question_texts(survey) == [first]
+
+
+def test_a_viewer_sees_the_builder_without_edit_controls_or_errors(
+    page, live_server, login, viewer_user
+):
+    page.set_viewport_size(LAPTOP)
+    survey = SurveyFactory(organization=viewer_user.memberships.get().organization)
+    first, _ = question_texts(survey)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    login(page, viewer_user.email)
+    page.goto(f"{live_server.url}/surveys/{survey.pk}/")
+    expect(page.locator("#question-list > li").first).to_contain_text(first)
+    expect(page.get_by_role("link", name=f"Edit “{first}”")).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Remove “{first}”")).to_have_count(0)
+    expect(page.locator("#add-question")).to_have_count(0)
+    expect(page.frame_locator("iframe[name=survey-preview]").get_by_text(first)).to_be_visible()
+    question = survey.questions.get(text=first)
+    opened = page.goto(f"{live_server.url}/surveys/{survey.pk}/questions/{question.pk}/")
+    assert opened.status == 403
+    expect(page.locator("form.question-form")).to_have_count(0)
+    # The 403 status itself is logged by Chromium as a failed resource; nothing else.
+    assert [e for e in errors if "403" not in e] == []

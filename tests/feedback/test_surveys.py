@@ -300,6 +300,21 @@ def test_viewers_cannot_change_a_survey(viewer, org):
     assert survey.questions.count() == 2
 
 
+def test_a_viewer_sees_no_edit_controls_and_cannot_open_a_question_form(viewer, manager, org):
+    survey = SurveyFactory(organization=org)
+    question = survey.questions.first()
+    edit = reverse("feedback:survey_question_edit", args=[survey.pk, question.pk])
+    page = viewer.get(reverse("feedback:survey_detail", args=[survey.pk])).content.decode()
+    assert edit not in page
+    assert "Add a question" not in page
+    assert "Save settings" not in page
+    assert viewer.get(edit).status_code == 403
+    assert viewer.get(edit, HTTP_HX_REQUEST="true").status_code == 403
+    opened = manager.get(edit)
+    assert opened.status_code == 200
+    assert b"Save question" in opened.content
+
+
 def test_another_organizations_survey_is_a_404(outsider, org):
     survey = SurveyFactory(organization=org)
     assert outsider.get(reverse("feedback:survey_detail", args=[survey.pk])).status_code == 404
