@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ def cards(*, org: Organization) -> list[dict[str, Any]]:
         total=Count("id"), unsubscribed=Count("id", filter=Q(unsubscribed_at__isnull=False))
     )
     campaigns = Campaign.objects.for_org(org).aggregate(
+        total=Count("id"),
         sending=Count("id", filter=Q(status=CampaignStatus.SENDING)),
         scheduled=Count("id", filter=Q(status=CampaignStatus.SCHEDULED)),
     )
@@ -34,21 +36,26 @@ def cards(*, org: Organization) -> list[dict[str, Any]]:
             "label": "Responses",
             "icon": "chat-square-quote",
             "value": answered,
-            "hint": f"in the last 30 days · {unhappy} unhappy",
+            "hint": f"in the last 30 days · {intcomma(unhappy)} unhappy",
             "url": reverse("feedback:response_list"),
         },
         {
             "label": "Contacts",
             "icon": "people",
             "value": contacts["total"],
-            "hint": f"{contacts['unsubscribed']} unsubscribed",
+            "hint": f"{intcomma(contacts['unsubscribed'])} unsubscribed",
             "url": reverse("feedback:contact_list"),
         },
         {
             "label": "Campaigns",
             "icon": "send",
-            "value": campaigns["sending"] + campaigns["scheduled"],
-            "hint": f"{campaigns['sending']} sending · {campaigns['scheduled']} scheduled",
+            # All of them, and the active ones: sending now or scheduled to.
+            "value": campaigns["total"],
+            "hint": (
+                f"{intcomma(campaigns['sending'] + campaigns['scheduled'])} active "
+                f"({intcomma(campaigns['sending'])} sending, "
+                f"{intcomma(campaigns['scheduled'])} scheduled)"
+            ),
             "url": reverse("feedback:campaign_list"),
         },
     ]
