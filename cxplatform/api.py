@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, viewsets
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework import generics, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from cxplatform import schema, selectors, services  # noqa: F401 - schema registers the key scheme
-from cxplatform.models import ApiKey, Role, Team
+from cxplatform.models import TIME_ZONE_CHOICES, ApiKey, Organization, Role, Team
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -94,6 +95,52 @@ class TeamViewSet(OrgViewSet):
 
 
 router.register("teams", TeamViewSet, basename="team")
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    time_zone = serializers.CharField(
+        max_length=64,
+        help_text="An IANA time zone, e.g. Europe/Berlin. Staff pages show times in it.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "time_zone", "default_locale", "sender_name", "created_at"]
+        read_only_fields = ["slug", "created_at"]
+
+    def validate_time_zone(self, value: str) -> str:
+        if value not in _TIME_ZONES:
+            raise serializers.ValidationError(f"“{value}” is not a known time zone.")
+        return value
+
+
+_TIME_ZONES = frozenset(name for name, _ in TIME_ZONE_CHOICES)
+
+
+class OrganizationView(generics.RetrieveUpdateAPIView):
+    """The organization of the key (or of the signed-in member): its name, time zone,
+    default language and sender name. Admin keys may change them (PATCH)."""
+
+    serializer_class = OrganizationSerializer
+    write_role = Role.ADMIN
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self) -> Organization:
+        return selectors.organization(org=self.request.org)
+
+    def perform_update(self, serializer: OrganizationSerializer) -> None:
+        serializer.instance = services.organization_update(
+            org=serializer.instance,
+            data=serializer.validated_data,
+            actor=services.Actor.from_request(self.request),
+        )
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """The Swagger UI, from local files, with its start-up script under the page's CSP
+    nonce (the stock template's inline script would be blocked)."""
+
+    template_name = "cxplatform/api_docs.html"
 
 
 class MeView(APIView):

@@ -29,7 +29,13 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
-    default_locale = models.CharField(max_length=10, default="en")
+    default_locale = models.CharField(
+        "default language",
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="For survey emails and pages when a contact has no language of their own.",
+    )
     sender_name = models.CharField(
         max_length=200, blank=True, help_text="Shown as the sender of survey emails."
     )
@@ -40,6 +46,14 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The organization's time zone (UTC if the stored name is unknown here)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
 
 class Role(models.TextChoices):

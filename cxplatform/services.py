@@ -8,8 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMessage
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from cxplatform.models import (
     ApiKey,
@@ -105,7 +111,8 @@ def organization_create(
     """Create an organization (or return the existing one with that slug).
 
     With ``admin_email``, that user (created if new, without a usable password) becomes
-    an admin member. Safe to repeat.
+    an admin member and, being new, is emailed an invitation to choose a password (see
+    ``membership_set``). Safe to repeat.
     """
     org, created = Organization.objects.get_or_create(slug=slug, defaults={"name": name})
     if created:
@@ -137,10 +144,36 @@ def user_get_or_create(*, email: str, name: str = "", password: str | None = Non
 
 
 @transaction.atomic
+def member_add(
+    *,
+    org: Organization,
+    email: str,
+    name: str = "",
+    role: str,
+    team: Team | None = None,
+    actor: Actor,
+) -> tuple[Membership, bool]:
+    """Add the person with ``email`` to ``org`` (or change their role and team).
+
+    Returns the membership and whether this call invited them: a person who is new to
+    ``org`` and has no password yet gets an email to choose one (``membership_set``).
+    """
+    user = user_get_or_create(email=email, name=name)
+    is_new = not Membership.objects.filter(organization=org, user=user).exists()
+    membership = membership_set(org=org, user=user, role=role, team=team, actor=actor)
+    return membership, is_new and not user.has_usable_password()
+
+
+@transaction.atomic
 def membership_set(
     *, org: Organization, user: Any, role: str, team: Team | None = None, actor: Actor = SYSTEM
 ) -> Membership:
-    """Give ``user`` the ``role`` in ``org`` (creating the membership if needed)."""
+    """Give ``user`` the ``role`` in ``org`` (creating the membership if needed).
+
+    A new member who has no password yet (a person the platform has never seen, or one
+    who never accepted an earlier invitation) is emailed an invitation to choose one,
+    after the commit. Safe to repeat: only the call that creates the membership invites.
+    """
     membership, created = Membership.objects.get_or_create(
         organization=org, user=user, defaults={"role": role, "team": team}
     )
@@ -152,6 +185,8 @@ def membership_set(
             obj=membership,
             changes={"role": [None, role]},
         )
+        if not user.has_usable_password():
+            member_invite(membership=membership, actor=actor)
     elif membership.role != role or (team is not None and membership.team_id != team.pk):
         update_fields(
             instance=membership,
@@ -160,6 +195,57 @@ def membership_set(
             action="membership.updated",
         )
     return membership
+
+
+def member_invite(*, membership: Membership, actor: Actor = SYSTEM) -> None:
+    """Email ``membership``'s person a link to choose a password, once the current
+    transaction commits (the worker must find the row; no email for a rolled-back add)."""
+    from cxplatform import tasks
+
+    inviter = ""
+    if actor.user is not None:
+        inviter = actor.user.get_full_name() or actor.user.email
+    membership_id = membership.pk
+    transaction.on_commit(
+        lambda: tasks.member_invitation_send.delay(membership_id, inviter), robust=True
+    )
+
+
+def member_invitation_send(*, membership_id: int, inviter: str = "") -> bool:
+    """Send the invitation email: who invited whom to which organization, and a link
+    (Django's password-reset token) to choose a password. Returns False, sending nothing,
+    when the membership is gone or its person has chosen a password meanwhile. Sending
+    twice sends two emails with equally valid links; the first password chosen makes
+    every earlier link invalid."""
+    membership = (
+        Membership.objects.select_related("organization", "user").filter(pk=membership_id).first()
+    )
+    if membership is None or membership.user.has_usable_password() or not membership.user.email:
+        return False
+    user = membership.user
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "org": membership.organization,
+        "user": user,
+        "role": membership.get_role_display(),
+        "inviter": inviter,
+        "link": settings.SITE_URL + path,
+        "reset_url": settings.SITE_URL + reverse("password_reset"),
+        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    subject = render_to_string("registration/invitation_subject.txt", context)
+    EmailMessage(
+        subject=" ".join(subject.split()),
+        body=render_to_string("registration/invitation_email.txt", context),
+        to=[user.email],
+    ).send()
+    return True
 
 
 @transaction.atomic

@@ -91,6 +91,9 @@ TEMPLATES = [
     },
 ]
 
+# Every form widget gets its Bootstrap classes in one place (cxplatform.forms).
+FORM_RENDERER = "cxplatform.forms.BootstrapFormRenderer"
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
@@ -256,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "TouchpointChannelEnum": "journeys.models.Channel",
         "ResponseChannelEnum": "feedback.models.ResponseChannel",
         "QuestionTypeEnum": "feedback.scoring.QuestionType",
+        "LocaleEnum": LANGUAGES,  # organization, survey and response languages alike
     },
 }
 

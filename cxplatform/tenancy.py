@@ -6,7 +6,10 @@ sets the same two attributes from the API key or the session. Every view, endpoi
 selector then reads ``request.org``; a row of another organization is never found (404).
 
 ``org_member_required(role)`` guards staff views: anonymous users go to the login page,
-users without a membership see a friendly page, members below ``role`` get 403.
+users without a membership see a friendly page, members below ``role`` get 403. It also
+activates the organization's time zone, so every staff page (and its htmx fragments)
+shows and reads times in that zone; the middleware deactivates it after the response.
+The API does not: its times are ISO 8601 UTC.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from cxplatform.models import Membership, Role
@@ -56,7 +60,11 @@ class OrganizationMiddleware:
         request.org = SimpleLazyObject(
             lambda: request.membership.organization if request.membership else None
         )
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # A thread serves many requests: the next one must not inherit this zone.
+            timezone.deactivate()
 
 
 def org_member_required(role: str = Role.VIEWER) -> Callable:
@@ -75,6 +83,7 @@ def org_member_required(role: str = Role.VIEWER) -> Callable:
             # From here on the view sees plain model instances, not lazy proxies.
             request.membership = getattr(membership, "_wrapped", membership)
             request.org = request.membership.organization
+            timezone.activate(request.org.zone)
             return view(request, *args, **kwargs)
 
         wrapper.required_role = role  # read by the tenant-isolation test

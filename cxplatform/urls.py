@@ -2,18 +2,22 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
 
 import feedback.api  # noqa: F401 - importing an app's api module registers its viewsets
 import journeys.api  # noqa: F401
 import scorecards.api  # noqa: F401
-from cxplatform import api, views
+from cxplatform import api, forms, views
 
 auth_urls = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=forms.PasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -21,7 +25,9 @@ auth_urls = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        # Also the link of a new member's invitation: once the password is chosen, the
+        # person is signed in.
+        auth_views.PasswordResetConfirmView.as_view(post_reset_login=True),
         name="password_reset_confirm",
     ),
     path(
@@ -45,6 +51,7 @@ settings_urls = [
     path("", views.settings_home, name="settings_home"),
     path("members/", views.member_list, name="member_list"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("members/<int:pk>/invite/", views.member_invite, name="member_invite"),
     path("teams/", views.team_list, name="team_list"),
     path("teams/<int:pk>/", views.team_edit, name="team_edit"),
     path("teams/<int:pk>/delete/", views.team_delete, name="team_delete"),
@@ -55,8 +62,9 @@ settings_urls = [
 
 api_urls = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", api.ApiDocsView.as_view(url_name="api:schema"), name="docs"),
     path("me/", api.MeView.as_view(), name="me"),
+    path("organization/", api.OrganizationView.as_view(), name="organization"),
     *api.router.urls,
 ]
 
@@ -72,6 +80,7 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("scorecards/", include("scorecards.urls")),
     path("api/v1/", include((api_urls, "api"))),
+    re_path(r"^api(?:/|$)", views.api_not_found),
     path("admin/", admin.site.urls),
 ]
 

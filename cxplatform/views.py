@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from cxplatform import selectors, services, tenancy
+from cxplatform import mail, selectors, services, tenancy
 from cxplatform.forms import ApiKeyForm, MemberForm, OrganizationForm, TeamForm
 from cxplatform.http import AuthedRequest
 from cxplatform.models import MailboxMessage, Role
@@ -59,8 +60,10 @@ def organization_switch(request: AuthedRequest) -> HttpResponse:
 @org_member_required()
 def settings_home(request: AuthedRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, instance=selectors.organization(org=request.org))
+    status = 200
     if request.method == "POST":
         tenancy.require_role(request, Role.ADMIN)
+        status = 422
         if form.is_valid():
             services.organization_update(
                 org=request.org, data=form.cleaned_data, actor=services.Actor.from_request(request)
@@ -74,7 +77,7 @@ def settings_home(request: AuthedRequest) -> HttpResponse:
         "heartbeat": selectors.last_heartbeat(),
         "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     }
-    return render(request, "cxplatform/settings_home.html", context)
+    return render(request, "cxplatform/settings_home.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -82,25 +85,39 @@ def settings_home(request: AuthedRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def member_list(request: AuthedRequest) -> HttpResponse:
     form = MemberForm(request.POST or None, org=request.org)
+    status = 200
     if request.method == "POST":
         tenancy.require_role(request, Role.ADMIN)
         if form.is_valid():
-            data = form.cleaned_data
-            user = services.user_get_or_create(email=data["email"], name=data["name"])
-            services.membership_set(
-                org=request.org,
-                user=user,
-                role=data["role"],
-                team=data["team"],
-                actor=services.Actor.from_request(request),
+            membership, invited = services.member_add(
+                org=request.org, actor=services.Actor.from_request(request), **form.cleaned_data
             )
-            messages.success(request, f"{data['email']} is now a {Role(data['role']).label}.")
+            text = f"{membership.user.email} is now a {membership.get_role_display()}."
+            if invited:
+                text += " We emailed them a link to choose their password."
+            messages.success(request, text)
             form = MemberForm(org=request.org)
+        else:
+            status = 422
     template = "cxplatform/member_list.html"
     if request.htmx and not request.htmx.boosted:
-        template += "#members"
+        template += "#members-panel"
     members = selectors.membership_list(org=request.org)
-    return render(request, template, {"form": form, "members": members, "roles": Role.choices})
+    context = {"form": form, "members": members, "roles": Role.choices}
+    return render(request, template, context, status=status)
+
+
+@require_POST
+@org_member_required(Role.ADMIN)
+def member_invite(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Send the invitation again (it was lost, or its link expired)."""
+    membership = get_object_or_404(selectors.membership_list(org=request.org), pk=pk)
+    if membership.user.has_usable_password():
+        messages.info(request, f"{membership.user.email} has already chosen a password.")
+    else:
+        services.member_invite(membership=membership, actor=services.Actor.from_request(request))
+        messages.success(request, f"Invitation sent again to {membership.user.email}.")
+    return redirect("member_list")
 
 
 @require_POST
@@ -122,6 +139,7 @@ def member_remove(request: AuthedRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def team_list(request: AuthedRequest) -> HttpResponse:
     form = TeamForm(request.POST or None, org=request.org)
+    status = 200
     if request.method == "POST":
         tenancy.require_role(request, Role.ADMIN)
         if form.is_valid():
@@ -130,11 +148,13 @@ def team_list(request: AuthedRequest) -> HttpResponse:
             )
             messages.success(request, f"Team {team.name} created.")
             form = TeamForm(org=request.org)
+        else:
+            status = 422
     template = "cxplatform/team_list.html"
     if request.htmx and not request.htmx.boosted:
-        template += "#teams"
+        template += "#teams-panel"
     teams = selectors.team_list(org=request.org)
-    return render(request, template, {"form": form, "teams": teams})
+    return render(request, template, {"form": form, "teams": teams}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -150,7 +170,8 @@ def team_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, "Team saved.")
         return redirect("team_list")
-    return render(request, "cxplatform/team_edit.html", {"form": form, "team": team})
+    status = 422 if form.errors else 200
+    return render(request, "cxplatform/team_edit.html", {"form": form, "team": team}, status=status)
 
 
 @require_POST
@@ -248,10 +269,10 @@ def mailbox_message_html(request: AuthedRequest, pk: int) -> HttpResponse:
     if not _mailbox_enabled():
         raise Http404
     message = get_object_or_404(MailboxMessage, pk=pk)
-    # Links open in the whole window, as they would from a mail client.
-    response = HttpResponse('<base target="_top">' + (message.html_body or "<p>(no HTML part)</p>"))
+    response = HttpResponse(mail.mailbox_html(message.html_body or "<p>(no HTML part)</p>"))
+    # No script ever runs in the email (the iframe's sandbox does not allow scripts either).
     response["Content-Security-Policy"] = (
-        "default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
+        "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
     )
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
@@ -264,7 +285,34 @@ def coming_soon(request: AuthedRequest, *, title: str, icon: str, text: str) -> 
 
 
 def error_404(request: AuthedRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
     return render(request, "404.html", status=404)
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Any unknown path under /api/: the API's JSON error body, never the HTML page.
+
+    A path missing only its final slash is redirected for GET (as APPEND_SLASH would) and
+    named in the error otherwise, since a redirect would lose a POST's body.
+    """
+    path = request.path
+    if not path.endswith("/") and _resolves(path + "/"):
+        if request.method in {"GET", "HEAD"}:
+            query = request.META.get("QUERY_STRING", "")
+            return redirect(path + "/" + (f"?{query}" if query else ""), permanent=True)
+        detail = f"No endpoint at {path}. API paths end with a slash: {path}/"
+    else:
+        detail = f"No endpoint at {path}. The endpoints are listed at {reverse('api:docs')}."
+    return JsonResponse({"code": "not_found", "detail": detail}, status=404)
+
+
+def _resolves(path: str) -> bool:
+    try:
+        return resolve(path).func is not api_not_found
+    except Resolver404:
+        return False
 
 
 def error_500(request: AuthedRequest) -> HttpResponse:

@@ -157,3 +157,82 @@ def test_the_docs_page_works_without_the_internet(admin):
     assert "cdn." not in html
     assert "unpkg" not in html
     assert "jsdelivr" not in html
+
+
+def test_every_script_of_the_docs_page_is_allowed_by_its_content_security_policy(client):
+    import re
+
+    response = client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    nonce = re.search(r"script-src [^;]*'nonce-([^']+)'", policy).group(1)
+    scripts = re.findall(r"<script\b[^>]*>", response.content.decode())
+    assert len(scripts) == 3  # Swagger UI, its preset, and the inline start-up script
+    for tag in scripts:
+        assert f'nonce="{nonce}"' in tag, tag
+        src = re.search(r'src="([^"]+)"', tag)
+        assert src is None or src.group(1).startswith("/static/"), "no CDN"
+
+
+def test_an_unknown_api_path_is_a_json_404_in_the_error_shape(api):
+    for path in ["/api/v1/nope/", "/api/v1/teams/1/nope/", "/api/v2/teams/", "/api/"]:
+        response = api.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == "application/json", path
+        body = response.json()
+        assert body["code"] == "not_found"
+        assert path in body["detail"]
+
+
+def test_a_post_to_an_unknown_api_path_is_a_json_404_too(api):
+    response = api.post("/api/v1/nope/", {"name": "x"}, format="json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_an_api_path_without_its_final_slash_says_so(api, org):
+    assert api.get("/api/v1/teams")["Location"] == "/api/v1/teams/"
+    response = api.post("/api/v1/teams", {"name": "Care"}, format="json")
+    assert response.status_code == 404
+    assert response.json()["detail"].endswith("API paths end with a slash: /api/v1/teams/")
+    assert not Team.objects.exists()
+
+
+def test_the_organization_settings_are_read_and_changed_by_an_admin_key(org, api_client_for):
+    admin = api_client_for(org, Role.ADMIN)
+    body = admin.get("/api/v1/organization/").json()
+    assert (body["slug"], body["time_zone"], body["default_locale"]) == ("acme", "UTC", "en")
+    response = admin.patch(
+        "/api/v1/organization/", {"time_zone": "Europe/Berlin", "default_locale": "de"}
+    )
+    assert response.status_code == 200, response.json()
+    org.refresh_from_db()
+    assert (org.time_zone, org.default_locale) == ("Europe/Berlin", "de")
+    assert AuditEvent.objects.filter(organization=org, action="organization.updated").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("time_zone", "Mars/Olympus_Mons"),
+        ("time_zone", "../../etc/passwd"),
+        ("time_zone", ""),
+        ("default_locale", "xx"),
+        ("default_locale", "de-XX"),
+    ],
+)
+def test_a_bogus_time_zone_or_language_is_a_400_on_that_field(org, api_client_for, field, value):
+    response = api_client_for(org, Role.ADMIN).patch("/api/v1/organization/", {field: value})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert list(body["fields"]) == [field]
+    org.refresh_from_db()
+    assert (org.time_zone, org.default_locale) == ("UTC", "en")
+
+
+def test_only_admin_keys_change_the_organization(org, api):
+    assert api.get("/api/v1/organization/").status_code == 200
+    assert api.patch("/api/v1/organization/", {"name": "Hacked"}).status_code == 403
+    org.refresh_from_db()
+    assert org.name == "Acme"

@@ -101,8 +101,41 @@ def test_a_viewer_sees_the_members_but_cannot_add_one(viewer, org):
 def test_an_invalid_team_form_comes_back_with_the_error(admin, org):
     TeamFactory(organization=org, name="Care")
     response = admin.post(reverse("team_list"), {"name": "care"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "A team with this name already exists." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [("care", "A team with this name already exists."), ("   ", "This field is required.")],
+)
+def test_an_htmx_team_with_a_taken_or_empty_name_comes_back_as_the_form_with_its_error(
+    admin, org, name, error
+):
+    TeamFactory(organization=org, name="Care")
+    response = admin.post(reverse("team_list"), {"name": name}, headers={"HX-Request": "true"})
+    # 422: app.js lets htmx swap it; the fragment holds the form, so the error shows.
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'id="teams-panel"' in html
+    assert 'id="team-form"' in html
+    assert error in html
+    assert 'class="form-control is-invalid"' in html
+    assert list(org.teams.values_list("name", flat=True)) == ["Care"]
+
+
+def test_an_htmx_member_with_an_invalid_email_comes_back_with_its_error(admin, org):
+    response = admin.post(
+        reverse("member_list"),
+        {"email": "not-an-email", "role": "viewer"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="member-form"' in html
+    assert "Enter a valid email address." in html
+    assert 'value="not-an-email"' in html
 
 
 def test_the_team_list_answers_htmx_with_its_fragment_only(admin, org):
@@ -211,3 +244,75 @@ def test_the_dashboard_counts_this_organizations_feedback_only(manager, org, oth
     assert cards["Responses"]["value"] == 2
     assert cards["Responses"]["hint"] == "in the last 30 days · 1 unhappy"
     assert cards["Contacts"]["value"] == 3
+
+
+def test_the_campaigns_card_shows_every_campaign_and_the_active_ones(manager, org, other_org):
+    from feedback.models import CampaignStatus
+    from tests.feedback.factories import CampaignFactory
+
+    for status in ["draft", "sent", "sent", "sending", "scheduled", "scheduled", "paused"]:
+        CampaignFactory(organization=org, status=status)
+    CampaignFactory(organization=other_org, status=CampaignStatus.SENDING)
+    response = manager.get(reverse("dashboard"))
+    cards = {c["label"]: c for c in response.context["sections"]}
+    assert cards["Campaigns"]["value"] == 7
+    assert cards["Campaigns"]["hint"] == "3 active (1 sending, 2 scheduled)"
+
+
+def test_dashboard_counts_have_thousands_separators(manager, org):
+    from feedback.models import Contact
+
+    Contact.objects.bulk_create(
+        Contact(organization=org, email=f"c{n}@example.com") for n in range(1234)
+    )
+    html = manager.get(reverse("dashboard")).content.decode()
+    assert '<div class="display-6 fw-semibold mt-2">1,234</div>' in html
+
+
+def test_an_admin_changes_the_organizations_time_zone_and_language(admin, org):
+    response = admin.post(
+        reverse("settings_home"),
+        {"name": "Acme", "time_zone": "Europe/Paris", "default_locale": "fr", "sender_name": ""},
+    )
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert (org.time_zone, org.default_locale) == ("Europe/Paris", "fr")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("time_zone", "Mars/Olympus_Mons"), ("default_locale", "xx")]
+)
+def test_a_bogus_time_zone_or_language_comes_back_with_the_error(admin, org, field, value):
+    data = {"name": "Acme", "time_zone": "UTC", "default_locale": "en", field: value}
+    response = admin.post(reverse("settings_home"), data)
+    assert response.status_code == 422
+    assert list(response.context["form"].errors) == [field]
+    assert "Select a valid choice." in response.content.decode()
+    org.refresh_from_db()
+    assert (org.time_zone, org.default_locale) == ("UTC", "en")
+
+
+def test_staff_pages_show_times_in_the_organizations_time_zone(admin, org, api_client_for):
+    from datetime import UTC, datetime
+
+    org.time_zone = "America/New_York"
+    org.save()
+    AuditEvent.objects.create(
+        organization=org, action="team.created", created_at=datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    )
+    html = admin.get(reverse("audit_log")).content.decode()
+    assert "2026-01-15 07:00" in html  # 12:00 UTC is 07:00 in New York in January
+    assert "2026-01-15 12:00" not in html
+    # The zone does not stick to the thread: the API, next, still speaks UTC.
+    api = api_client_for(org, Role.ADMIN)
+    created = api.post("/api/v1/teams/", {"name": "Later"}).json()["created_at"]
+    assert created.endswith(("Z", "+00:00"))
+
+
+def test_a_time_shown_in_one_organization_does_not_leak_into_the_next_request(admin, org, client):
+    from django.utils import timezone
+
+    org.time_zone = "Asia/Tokyo"
+    org.save()
+    admin.get(reverse("dashboard"))
+    assert timezone.get_current_timezone_name() == "UTC"

@@ -24,5 +24,6 @@ class Command(BaseCommand):
         org = services.organization_create(slug=slug, name=name, admin_email=admin_email)
         self.stdout.write(
             f"Organization {org.name} ({org.slug}) with admin {admin_email}. "
-            "Set the admin's password with the password-reset page or `manage.py changepassword`."
+            "An admin without a password is emailed a link to choose one; the password-reset "
+            "page or `manage.py changepassword` also set it."
         )
