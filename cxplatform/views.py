@@ -92,7 +92,7 @@ def member_list(request: AuthedRequest) -> HttpResponse:
             membership, invited = services.member_add(
                 org=request.org, actor=services.Actor.from_request(request), **form.cleaned_data
             )
-            text = f"{membership.user.email} is now a {membership.get_role_display()}."
+            text = f"{membership.user.email} now has the {membership.get_role_display()} role."
             if invited:
                 text += " We emailed them a link to choose their password."
             messages.success(request, text)
