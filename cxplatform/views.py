@@ -23,22 +23,31 @@ from cxplatform.tenancy import org_member_required
 @require_GET
 @org_member_required()
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    return render(request, "cxplatform/dashboard.html", {"sections": _dashboard_sections(request)})
+    return render(
+        request,
+        "cxplatform/dashboard.html",
+        {
+            "sections": _dashboard_parts(request, "cards"),
+            "panels": _dashboard_parts(request, "panels"),
+        },
+    )
 
 
-def _dashboard_sections(request: AuthedRequest) -> list[dict]:
-    """Each app may contribute cards to the dashboard through ``<app>.dashboard.cards``."""
+def _dashboard_parts(request: AuthedRequest, part: str) -> list[dict]:
+    """What the apps contribute to the dashboard: ``<app>.dashboard.cards`` (the figures at
+    the top) and ``<app>.dashboard.panels`` (each a dict naming its ``template``)."""
     from django.apps import apps
     from django.utils.module_loading import module_has_submodule
 
-    cards: list[dict] = []
+    parts: list[dict] = []
     for config in apps.get_app_configs():
         if config.name in {"journeys", "feedback", "scorecards"} and module_has_submodule(
             config.module, "dashboard"
         ):
-            module = __import__(f"{config.name}.dashboard", fromlist=["cards"])
-            cards.extend(module.cards(org=request.org))
-    return cards
+            module = __import__(f"{config.name}.dashboard", fromlist=[part])
+            if hasattr(module, part):
+                parts.extend(getattr(module, part)(org=request.org))
+    return parts
 
 
 @require_POST

@@ -1,15 +1,17 @@
-"""The feedback cards of the dashboard (read by cxplatform.views._dashboard_sections).
+"""The feedback cards and panels of the dashboard (read by cxplatform.views).
 
 Counts only: scores and their intervals come from the metric rollups of a later milestone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,5 +59,76 @@ def cards(*, org: Organization) -> list[dict[str, Any]]:
                 f"{intcomma(campaigns['scheduled'])} scheduled)"
             ),
             "url": reverse("feedback:campaign_list"),
+        },
+    ]
+
+
+# How the weekly chart groups the categories of every scale.
+HAPPY = frozenset(
+    {
+        scoring.Category.PROMOTER,
+        scoring.Category.SATISFIED,
+        scoring.Category.LOW_EFFORT,
+        scoring.Category.POSITIVE,
+    }
+)
+CHART_WEEKS = 12
+
+
+def weekly_responses(*, org: Organization, weeks: int = CHART_WEEKS) -> dict[str, list]:
+    """Counted responses per week (Monday, in the current time zone) by mood, oldest first.
+
+    Every week of the window is present, empty weeks with zeros, so the chart has no gaps.
+    """
+    today = timezone.localdate()
+    first_monday = today - timedelta(days=today.weekday(), weeks=weeks - 1)
+    start = timezone.make_aware(dt.datetime.combine(first_monday, dt.time.min))
+    rows = (
+        Response.objects.for_org(org)
+        .counted()
+        .filter(submitted_at__gte=start)
+        .annotate(week=TruncWeek("submitted_at"))
+        .values("week", "category")
+        .annotate(n=Count("id"))
+    )
+    mondays = [first_monday + timedelta(weeks=i) for i in range(weeks)]
+    index = {monday: i for i, monday in enumerate(mondays)}
+    series = {"happy": [0] * weeks, "neutral": [0] * weeks, "unhappy": [0] * weeks}
+    for row in rows:
+        week = row["week"]
+        i = index.get(week.date() if hasattr(week, "date") else week)
+        if i is None:
+            continue
+        if row["category"] in scoring.UNHAPPY:
+            mood = "unhappy"
+        elif row["category"] in HAPPY:
+            mood = "happy"
+        else:
+            mood = "neutral"
+        series[mood][i] += row["n"]
+    return {"labels": [monday.isoformat() for monday in mondays], **series}
+
+
+def panels(*, org: Organization) -> list[dict[str, Any]]:
+    volume = weekly_responses(org=org)
+    total = sum(volume["happy"]) + sum(volume["neutral"]) + sum(volume["unhappy"])
+    latest = (
+        Response.objects.for_org(org)
+        .filter(completed=True)
+        .select_related("contact", "survey", "touchpoint")
+        .order_by("-submitted_at", "-id")[:6]
+    )
+    return [
+        {
+            "template": "feedback/dashboard_volume.html",
+            "width": "col-lg-8",
+            "volume": volume,
+            "total": total,
+            "weeks": CHART_WEEKS,
+        },
+        {
+            "template": "feedback/dashboard_latest.html",
+            "width": "col-lg-4",
+            "responses": list(latest),
         },
     ]

@@ -1,4 +1,4 @@
-"""The journeys card of the dashboard (read by cxplatform.views._dashboard_sections)."""
+"""The journeys card of the dashboard (read by cxplatform.views._dashboard_parts)."""
 
 from __future__ import annotations
 
