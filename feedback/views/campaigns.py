@@ -8,13 +8,10 @@ the organization's time zone.
 
 from __future__ import annotations
 
-import functools
-import zoneinfo
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -61,21 +58,6 @@ INVITATION_FILTERS = [
 ]
 
 
-def in_org_time_zone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Show and read times in the organization's time zone (after org_member_required)."""
-
-    @functools.wraps(view)
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            tz = zoneinfo.ZoneInfo(request.org.time_zone or settings.TIME_ZONE)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            tz = zoneinfo.ZoneInfo("UTC")
-        with timezone.override(tz):
-            return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _fragment(request: AuthedRequest) -> bool:
     return bool(request.htmx) and not request.htmx.boosted
 
@@ -98,7 +80,6 @@ def _errors(exc: ValidationError) -> str:
 @require_GET
 @org_member_required()
 @vary_on_headers("HX-Request")
-@in_org_time_zone
 def campaign_list(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in CampaignStatus.values:
@@ -161,7 +142,6 @@ def _form_page(
 
 @require_http_methods(["GET", "POST"])
 @org_member_required(Role.MANAGER)
-@in_org_time_zone
 def campaign_create(request: AuthedRequest) -> HttpResponse:
     initial = {"name": f"Campaign {timezone.localdate():%d %b %Y}"}
     survey_id = request.GET.get("survey", "")
@@ -194,7 +174,6 @@ def _add_service_errors(form: CampaignForm, exc: ValidationError) -> None:
 
 @require_http_methods(["GET", "POST"])
 @org_member_required(Role.MANAGER)
-@in_org_time_zone
 def campaign_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     if campaign.status not in services.EDITABLE:
@@ -244,7 +223,6 @@ def _preview_invitation(campaign: Campaign, contact: Contact | None) -> Invitati
 
 @require_GET
 @org_member_required()
-@in_org_time_zone
 def campaign_preview(request: AuthedRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     preview = audience.preview(campaign)
@@ -265,7 +243,6 @@ def campaign_preview(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @org_member_required()
-@in_org_time_zone
 def campaign_preview_email(request: AuthedRequest, pk: int) -> HttpResponse:
     """The preview email's HTML alone, for a sandboxed iframe (its own inline styles)."""
     campaign = _campaign(request, pk)
@@ -300,7 +277,6 @@ def _transition(
 
 @require_POST
 @org_member_required(Role.MANAGER)
-@in_org_time_zone
 def campaign_launch(request: AuthedRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     try:
@@ -357,7 +333,6 @@ def campaign_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 @org_member_required()
 @vary_on_headers("HX-Request")
-@in_org_time_zone
 def campaign_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """The progress page. htmx polls the ``progress`` fragment while the campaign is
     scheduled or sending, and swaps the ``invitations`` fragment when filtered."""
