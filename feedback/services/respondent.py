@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cxplatform.models import Organization
@@ -215,6 +216,29 @@ def values_of(answers: list[Answer] | dict[int, Answer]) -> dict[int, Any]:
             values[answer.question_id] = list(answer.value_choices)
         else:
             values[answer.question_id] = answer.value_text
+    return values
+
+
+def values_posted(questions: list[Question], raw: dict[int, Any]) -> dict[int, Any]:
+    """The posted answers as the form shows them again (its error state): a valid value in
+    its canonical form (the score as a number, the choice as the survey writes it), an
+    invalid one as typed, to sit next to its message. Empty answers are left out."""
+    values: dict[int, Any] = {}
+    for question in questions:
+        value = raw.get(question.pk)
+        if value in (None, "", []):
+            continue
+        try:
+            cleaned = responses.answer_clean(question, value)
+        except ValidationError:
+            values[question.pk] = value
+            continue
+        if cleaned.number is not None:
+            values[question.pk] = cleaned.number
+        elif cleaned.choices:
+            values[question.pk] = list(cleaned.choices)
+        elif cleaned.text:
+            values[question.pk] = cleaned.text
     return values
 
 

@@ -104,6 +104,7 @@ def _page(
     values: dict[int, Any],
     errors: dict[str, list[str]] | None = None,
     oneclick: int | None = None,
+    off_scale: bool = False,
     saved: bool = False,
     status: int = 200,
 ) -> HttpResponse:
@@ -122,6 +123,7 @@ def _page(
             "primary": primary,
             "errors": errors or {},
             "oneclick": oneclick,
+            "off_scale": off_scale,
             "saved": saved,
             "action": reverse("feedback:respondent_survey", args=[invitation.token]),
         },
@@ -184,7 +186,14 @@ def survey_score(request: HttpRequest, token: str, score: int) -> HttpResponse:
         values[primary.pk] = score
         oneclick = score
     return _page(
-        request, invitation, lang=lang, questions=questions, values=values, oneclick=oneclick
+        request,
+        invitation,
+        lang=lang,
+        questions=questions,
+        values=values,
+        oneclick=oneclick,
+        # A hand-edited or mangled link: say so, and let them pick from the scale.
+        off_scale=primary is not None and oneclick is None,
     )
 
 
@@ -257,14 +266,8 @@ def _save(request: HttpRequest, token: str) -> HttpResponse:
     if errors:
         saved = recorded.response if recorded is not None else None
         values = respondent.values_of(list(saved.answers.all())) if saved else {}
-        # Show what they typed, even the invalid values, next to the messages.
-        values.update(
-            {
-                qid: value
-                for qid, value in _raw_answers(request, questions, True).items()
-                if value not in ("", [])
-            }
-        )
+        # Show what they chose and typed, even the invalid values, next to the messages.
+        values.update(respondent.values_posted(questions, _raw_answers(request, questions, True)))
         return _page(
             request,
             invitation,

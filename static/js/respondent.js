@@ -80,6 +80,8 @@
       if (result.body && result.body.completed) { window.location.reload(); return; }
       if (result.status !== 200) throw new Error("not saved");
       if (status) status.textContent = t("score-saved");
+      var box = document.getElementById("oneclick");
+      if (box) box.classList.replace("alert-info", "alert-ok");
       var next = form.querySelectorAll(".q")[1];
       if (next && !next.contains(document.activeElement)) {
         // Lead keyboard and screen-reader users on to the next question.

@@ -78,7 +78,7 @@ def test_a_one_click_score_is_recorded_at_once_then_the_rest_is_answered_on_a_ph
     )
     page.get_by_role("button", name="Send").click()
     page.wait_for_url(re.compile(r"/thanks/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you!")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your answers have been sent")
     screenshot(page, "respondent-thanks-phone")
     response.refresh_from_db()
     assert response.completed
@@ -105,7 +105,7 @@ def test_with_javascript_off_the_person_confirms_the_score_and_sends_the_form(
         expect(page.get_by_role("radio", name="3")).to_be_checked()
         page.get_by_label("What is the main reason for your score?").fill("Too slow.")
         page.get_by_role("button", name="Send").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Thank you!")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your answers have been sent")
         response.refresh_from_db()
         assert response.completed
         assert response.comment == "Too slow."
@@ -147,7 +147,7 @@ def test_axe_core_finds_no_violation_on_the_respondent_pages(phone, live_server,
     found["errors"] = axe_violations(page)
     page.get_by_role("radio", name="10").check()
     page.get_by_role("button", name="Send").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you!")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your answers have been sent")
     found["thanks"] = axe_violations(page)
     expired = InvitationFactory(expires_at=timezone.now() - timedelta(days=1))
     page.goto(f"{live_server.url}/s/{expired.token}/")
@@ -192,3 +192,28 @@ def test_the_page_on_a_laptop_and_in_german(browser, live_server, screenshot):
         screenshot(page, "respondent-german-laptop")
     finally:
         context.close()
+
+
+def test_the_error_page_keeps_the_score_chosen_and_the_off_scale_link_says_so(
+    phone, live_server, screenshot
+):
+    invitation = InvitationFactory(sent_at=timezone.now() - timedelta(minutes=5))
+    comment = invitation.survey.questions.get(type="text")
+    comment.required = True
+    comment.save()
+    page = phone
+    page.goto(f"{live_server.url}/s/{invitation.token}/11/")
+    expect(page.get_by_role("status").filter(has_text="isn’t on the scale")).to_be_visible()
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0)
+    screenshot(page, "respondent-off-scale-phone")
+    page.get_by_role("radio", name="8").check()
+    page.get_by_role("button", name="Send").click()  # the comment is required: the errors
+    expect(page.get_by_role("alert")).to_contain_text("Please check your answers")
+    expect(page.get_by_role("radio", name="8")).to_be_checked()
+    expect(page.locator("input[type=radio]:checked")).to_have_count(1)
+    screenshot(page, "respondent-errors-kept-phone")
+    page.get_by_label(re.compile("What is the main reason")).fill("Friendly and fast.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your answers have been sent")
+    response = Response.objects.get(invitation=invitation)
+    assert (response.primary_score, response.completed) == (8, True)

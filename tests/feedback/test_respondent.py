@@ -255,6 +255,13 @@ def test_the_page_speaks_the_contacts_language_when_the_survey_has_it(client, or
     assert "Senden" in html  # the page's own words, from the German catalogue
     english = InvitationFactory(organization=org, survey=survey, contact__locale="fr")
     assert "How was it?" in client.get(url(english)).content.decode()
+    assert (
+        "Diese Bewertung gibt es auf der Skala nicht"
+        in client.get(url(invitation, 11)).content.decode()
+    )
+    post(client, invitation, {f"q{primary.pk}": "9", "_action": "submit"})
+    thanks = client.get(url(invitation, "thanks")).content.decode()
+    assert "Ihre Antworten wurden gesendet" in thanks
 
 
 def test_a_scanner_user_agent_is_recorded_but_flagged_and_not_counted(client, invitation):
@@ -318,3 +325,98 @@ def test_the_thank_you_page_before_any_answer_leads_back_to_the_survey(client, i
     result = client.get(reverse("feedback:respondent_thanks", args=[invitation.token]))
     assert result.status_code == 302
     assert result["Location"] == url(invitation)
+
+
+def test_the_error_page_keeps_every_answer_already_chosen(client, org):
+    survey = SurveyFactory(organization=org)
+    primary = survey.questions.get(is_primary=True)
+    comment = survey.questions.get(type="text")
+    rating = Question.objects.create(
+        organization=org, survey=survey, type="csat", text="The staff?", position=2
+    )
+    store = Question.objects.create(
+        organization=org,
+        survey=survey,
+        type="single_choice",
+        text="Which store?",
+        choices=["Berlin", "Munich"],
+        position=3,
+    )
+    bought = Question.objects.create(
+        organization=org,
+        survey=survey,
+        type="multi_choice",
+        text="What did you buy?",
+        choices=["Shoes", "Bags", "Hats"],
+        position=4,
+    )
+    why = Question.objects.create(
+        organization=org, survey=survey, type="text", text="Why?", required=True, position=5
+    )
+    invitation = InvitationFactory(organization=org, survey=survey)
+    result = post(
+        client,
+        invitation,
+        {
+            f"q{primary.pk}": "7",
+            f"q{comment.pk}": "Friendly people",
+            f"q{rating.pk}": "4",
+            f"q{store.pk}": "munich",  # any case: the canonical choice is shown chosen
+            f"q{bought.pk}": ["Shoes", "Hats"],
+            f"q{why.pk}": "",
+            "_action": "submit",
+        },
+    )
+    assert result.status_code == 422
+    html = result.content.decode()
+    assert f'id="err-q{why.pk}"' in html
+    assert f'id="q{primary.pk}-7" name="q{primary.pk}" value="7" checked' in html
+    assert html.count(f'name="q{primary.pk}" value="7" checked') == 1
+    assert f'id="q{rating.pk}-4" name="q{rating.pk}" value="4" checked' in html
+    assert f'name="q{store.pk}" value="Munich" checked' in html
+    assert f'name="q{store.pk}" value="Berlin" checked' not in html
+    assert f'name="q{bought.pk}" value="Shoes" checked' in html
+    assert f'name="q{bought.pk}" value="Hats" checked' in html
+    assert f'name="q{bought.pk}" value="Bags" checked' not in html
+    assert ">Friendly people</textarea>" in html
+
+
+def test_the_error_page_shows_the_score_already_saved_as_chosen(client, invitation):
+    """The page saves each answer as it goes (JavaScript): the saved score stays chosen
+    when Send then fails, as does an invalid value next to its message."""
+    primary, comment = questions(invitation)
+    comment.required = True
+    comment.save()
+    post(client, invitation, {f"q{primary.pk}": "2"}, HTTP_ACCEPT="application/json")
+    result = post(client, invitation, {f"q{primary.pk}": "2", "_action": "submit"})
+    assert result.status_code == 422
+    assert f'name="q{primary.pk}" value="2" checked' in result.content.decode()
+    bad = post(client, invitation, {f"q{primary.pk}": "٣", "_action": "submit"})
+    assert bad.status_code == 422
+    assert 'value="3" checked' not in bad.content.decode()
+
+
+def test_a_one_click_score_off_the_scale_says_so_above_the_form(client, invitation):
+    primary, _ = questions(invitation)
+    page = client.get(url(invitation, 11), HTTP_USER_AGENT=BROWSER)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "That score isn’t on the scale – pick one below." in html
+    assert f'name="q{primary.pk}" value="10"' in html  # the normal form
+    assert " checked" not in html
+    assert "data-oneclick" not in html
+    assert not Response.objects.exists()
+    assert "isn’t on the scale" not in client.get(url(invitation, 10)).content.decode()
+    assert "isn’t on the scale" not in client.get(url(invitation)).content.decode()
+
+
+def test_the_thank_you_page_thanks_once(client, invitation):
+    primary, _ = questions(invitation)
+    post(client, invitation, {f"q{primary.pk}": "9", "_action": "submit"})
+    for page in (client.get(url(invitation, "thanks")), client.get(url(invitation))):
+        text = re.sub(r"<[^>]+>", " ", page.content.decode().split("<main", 1)[1])
+        assert text.count("Thank you") == 1, text
+    invitation.survey.thank_you = ""
+    invitation.survey.save()
+    page = client.get(url(invitation, "thanks")).content.decode()
+    assert page.split("<main", 1)[1].count("Thank you") == 1
