@@ -7,8 +7,10 @@ something true-to-life to show.
   65 % low effort. Each touchpoint has
   its own level, most improve month by month and one (the delivery) gets worse, so the
   trends and the touchpoint comparison say something.
-- About half of the answers have a comment (English, and German for German speakers),
-  matching the score; sentiment as the follow-up would compute it.
+- About half of the answers have a comment that answers its survey's question and fits
+  the score (praise for a high one, a complaint for a low one; in German from German
+  speakers when the survey has German texts); choice answers fit the score too; sentiment
+  as the follow-up would compute it.
 - Every response has its invitation (responded); other invitations were opened, only
   sent, expired, bounced or failed, so response rates are realistic too.
 - Responses of service touchpoints are attributed to employees of the owning team (a few
@@ -75,69 +77,176 @@ DEMO_EMPLOYEES = [
     ("Noah Fischer", "Billing"),
 ]
 
-# Comments by mood. Themes follow the demo journeys: shop, delivery, stores, support.
-COMMENTS_EN = {
-    "good": [
-        "Fast delivery and the jacket fits perfectly. Great service!",
-        "The staff in the store were really helpful and took their time with me.",
-        "Checkout was quick and easy, no hassle at all.",
-        "Excellent quality, I love the boots. Will definitely buy again.",
-        "Support solved my problem on the first call. Thank you!",
-        "Super friendly chat agent, answered everything in minutes.",
-        "Returns were painless, refund arrived in two days.",
-        "Great selection and honest advice on sizing.",
-        "Everything arrived well packed and earlier than promised.",
-        "I recommend you to all my hiking friends. Brilliant gear.",
-        "The app makes reordering so simple. Love it.",
-        "Very happy with the renewal, clear pricing and a nice loyalty discount.",
+# What people write, by survey kind, then by the survey's text questions in order (as the
+# templates word them: feedback.services.surveys.TEMPLATES), then by mood: a low score
+# complains, a high one praises, the middle is lukewarm. Each answers its question.
+Pools = list[dict[str, list[str]]]
+COMMENTS_EN: dict[str, Pools] = {
+    SurveyKind.NPS: [
+        {  # What is the main reason for your score?
+            "good": [
+                "Great quality gear and staff who actually know hiking.",
+                "Fast delivery and the jacket fits perfectly.",
+                "You always sort things out quickly when something goes wrong.",
+                "Fair prices, and the loyalty discount is a nice touch.",
+                "My boots have lasted three seasons. Brilliant quality.",
+                "Friendly, honest advice in the store, no hard selling.",
+                "Returns are painless and the refund came in two days.",
+                "The app makes reordering simple and the sizes are always right.",
+            ],
+            "meh": [
+                "Good products, but prices went up noticeably this year.",
+                "Fine overall, but delivery often takes longer than promised.",
+                "Nice gear, but the website is slow on my phone.",
+                "The store is great, the online shop less so.",
+                "Decent quality, but nothing that sets you apart.",
+                "Support was polite, but I had to explain my issue twice.",
+            ],
+            "bad": [
+                "My parcel arrived two weeks late and nobody told me why.",
+                "The zip broke after one trip and the warranty claim was a fight.",
+                "I waited three weeks for a refund. I will not order again.",
+                "Too expensive for the quality, and the renewal price was a surprise.",
+                "Rude staff at the store, I felt ignored.",
+                "Wrong item delivered, and support took a week to answer.",
+            ],
+        },
+        {  # What is one thing we could do to make your experience better?
+            "good": [
+                "Honestly not much. Maybe a few more colours.",
+                "A repair service for older gear would be great.",
+                "Let me save my sizes in the app.",
+                "Keep the free returns, that is why I stay.",
+            ],
+            "meh": [
+                "Be upfront about delivery times.",
+                "A faster mobile website.",
+                "Size guides with real measurements.",
+                "Keep prices stable for loyal customers.",
+            ],
+            "bad": [
+                "Tell me when a delivery is late.",
+                "Refund within a week, not a month.",
+                "Answer emails within a day.",
+                "Stand behind your products when they break.",
+            ],
+        },
     ],
-    "meh": [
-        "Product is fine, delivery took a bit longer than expected.",
-        "Okay overall, but the website is slow on my phone.",
-        "Good gear, but prices went up noticeably this year.",
-        "The store was busy and I waited a while for help.",
-        "Fine, nothing special.",
-        "The size guide could be clearer, I had to exchange once.",
-        "Support was polite but I had to explain my issue twice.",
-        "Decent, though the tracking updates were confusing.",
+    SurveyKind.CSAT: [
+        {  # What could we have done better? (a support contact)
+            "good": [
+                "Nothing, the agent solved it on the first call.",
+                "All good, quick and friendly.",
+                "Nothing really, the chat answered everything in minutes.",
+                "Keep doing what you do, it was easy.",
+            ],
+            "meh": [
+                "A shorter wait on the hotline.",
+                "I had to explain my issue twice before it was solved.",
+                "An email summary of what was agreed would help.",
+                "The answer was right but took two days.",
+            ],
+            "bad": [
+                "Pick up the phone: I was on hold for 40 minutes and then the call dropped.",
+                "Solve the problem instead of closing my ticket.",
+                "Call back when you promise to call back.",
+                "Let your agents refund without escalating everything.",
+            ],
+        },
     ],
-    "bad": [
-        "My parcel arrived two weeks late and nobody told me why.",
-        "The zip broke after one trip. Very disappointed with the quality.",
-        "I was on hold for 40 minutes and then the call dropped.",
-        "The refund still has not arrived after three weeks. Frustrating.",
-        "Checkout kept failing with my card, I almost gave up.",
-        "Rude staff at the store, I felt ignored.",
-        "Wrong item delivered and the return label did not work.",
-        "Too expensive for what you get, and the renewal price was a surprise.",
-        "The website logged me out twice while paying. Terrible experience.",
-        "Nobody answered my email for a week.",
+    SurveyKind.CES: [
+        {  # What could we have made easier? (a return)
+            "good": [
+                "Nothing, the return label was in the box.",
+                "It was easy: dropped it at the post office and done.",
+                "Nothing, the refund came two days later.",
+                "All simple, the QR code label is great.",
+            ],
+            "meh": [
+                "The return form asks for the order number twice.",
+                "Finding the returns page on the website took a while.",
+                "Tell me when the parcel is back at your warehouse.",
+                "A pickup option instead of going to the post office.",
+            ],
+            "bad": [
+                "The return label did not work and I had to call twice.",
+                "I had to print a label myself and I do not own a printer.",
+                "Three weeks and still no refund for my return.",
+                "I was sent from chat to email to phone for one return.",
+            ],
+        },
+    ],
+    SurveyKind.CUSTOM: [
+        {  # Anything else you would like to tell us? (the delivery)
+            "good": [
+                "The parcel arrived a day early and well packed.",
+                "The driver was friendly and rang instead of leaving a note.",
+                "Tracking was accurate to the hour.",
+                "Everything arrived in perfect condition.",
+            ],
+            "meh": [
+                "Arrived on time, but the box was a bit dented.",
+                "The delivery window was very long, I waited at home all day.",
+                "Fine, but the tracking updates were confusing.",
+                "It came a day later than the estimate.",
+            ],
+            "bad": [
+                "The parcel was left in the rain at the door.",
+                "Two weeks late and nobody told me why.",
+                "The courier marked it delivered, but it never arrived.",
+                "The box was crushed and the jacket was dirty.",
+            ],
+        },
     ],
 }
-COMMENTS_DE = {
-    "good": [
-        "Schnelle Lieferung, alles bestens. Danke!",
-        "Sehr freundliche Beratung im Laden, gerne wieder.",
-        "Top Qualität, die Jacke hält was sie verspricht.",
-        "Der Support hat mir sofort geholfen.",
-    ],
-    "meh": [
-        "Ganz okay, aber die Lieferung hat gedauert.",
-        "Gute Ware, aber recht teuer.",
-    ],
-    "bad": [
-        "Paket kam viel zu spät an und niemand hat sich gemeldet.",
-        "Die Rückerstattung dauert ewig. Sehr ärgerlich.",
-        "Lange Wartezeit an der Hotline, Problem nicht gelöst.",
+# Only the surveys that have German texts get German comments (from German speakers).
+COMMENTS_DE: dict[str, Pools] = {
+    SurveyKind.NPS: [
+        {
+            "good": [
+                "Schnelle Lieferung, alles bestens. Danke!",
+                "Sehr freundliche Beratung im Laden, gerne wieder.",
+                "Top Qualität, die Jacke hält, was sie verspricht.",
+            ],
+            "meh": [
+                "Gute Ware, aber recht teuer.",
+                "Ganz okay, aber die Lieferung hat gedauert.",
+            ],
+            "bad": [
+                "Paket kam viel zu spät an und niemand hat sich gemeldet.",
+                "Die Rückerstattung dauert ewig. Sehr ärgerlich.",
+                "Lange Wartezeit an der Hotline, Problem nicht gelöst.",
+            ],
+        },
+        {
+            "good": ["Eigentlich nichts, weiter so.", "Mehr Farben wären schön."],
+            "meh": ["Ehrliche Lieferzeiten angeben.", "Die Preise stabil halten."],
+            "bad": [
+                "Schneller erstatten.",
+                "Bescheid geben, wenn sich eine Lieferung verspätet.",
+            ],
+        },
     ],
 }
-IMPROVE_EN = [
-    "Keep me updated when a delivery is late.",
-    "Faster refunds, please.",
-    "More staff in the store on Saturdays.",
-    "A simpler checkout on mobile.",
-    "Answer emails within a day.",
-]
+# Choice answers that fit the mood, for the templates' choice questions (by their text);
+# other choice questions are answered at random.
+MOOD_CHOICES: dict[str, dict[str, list[str]]] = {
+    "Was your question resolved?": {
+        "good": ["Yes, completely"],
+        "meh": ["Partly", "Yes, completely"],
+        "bad": ["No", "Partly"],
+    },
+    "What took the most effort?": {
+        "good": ["Nothing, it was easy"],
+        "meh": ["Waiting", "Finding the right contact", "Repeating my information"],
+        "bad": [
+            "Waiting",
+            "Being transferred",
+            "Repeating my information",
+            "Finding the right contact",
+        ],
+    },
+}
 GOOD = {Category.PROMOTER, Category.SATISFIED, Category.LOW_EFFORT, Category.POSITIVE}
 BAD = {Category.DETRACTOR, Category.DISSATISFIED, Category.HIGH_EFFORT, Category.NEGATIVE}
 
@@ -416,6 +525,8 @@ def _response(
     answers: list[Answer] = []
     comments: list[str] = []
     text_questions = 0
+    german = locale == "de" and "de" in (plan.survey.translations or {})
+    pools = (COMMENTS_DE if german else COMMENTS_EN).get(plan.kind, [])
     for question in plan.questions:
         answer = Answer(
             organization=org,
@@ -428,23 +539,26 @@ def _response(
             answer.value_number = score
         elif question.type == QuestionType.TEXT:
             text_questions += 1
-            chance = 0.65 if mood == "bad" else 0.45
-            if text_questions == 1 and rng.random() < chance:
-                pool = COMMENTS_DE if locale == "de" and rng.random() < 0.6 else COMMENTS_EN
-                answer.value_text = rng.choice(pool[mood])
-            elif text_questions == 2 and mood != "good" and locale == "en" and rng.random() < 0.3:
-                answer.value_text = rng.choice(IMPROVE_EN)
-            else:
+            first = text_questions == 1
+            chance = (0.65 if mood == "bad" else 0.45) if first else 0.25
+            if text_questions > len(pools) or rng.random() >= chance:
                 continue
+            answer.value_text = rng.choice(pools[text_questions - 1][mood])
             comments.append(answer.value_text)
         elif question.type in {QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE}:
             if not question.choices or rng.random() > 0.6:
                 continue
+            fitting = [
+                c
+                for c in MOOD_CHOICES.get(question.text, {}).get(mood, [])
+                if c in question.choices
+            ] or list(question.choices)
             if question.type == QuestionType.SINGLE_CHOICE:
-                answer.value_choices = [rng.choice(question.choices)]
+                answer.value_choices = [fitting[0] if rng.random() < 0.7 else rng.choice(fitting)]
             else:
-                count = rng.randint(1, min(3, len(question.choices)))
-                answer.value_choices = rng.sample(list(question.choices), count)
+                count = rng.randint(1, min(3 if mood == "bad" else 2, len(fitting)))
+                chosen = set(rng.sample(fitting, count))
+                answer.value_choices = [c for c in question.choices if c in chosen]
         elif question.type in {QuestionType.CSAT, QuestionType.RATING, QuestionType.CES}:
             if rng.random() > 0.5:
                 continue
