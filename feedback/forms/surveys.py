@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from cxplatform.models import Organization
 from feedback.models import Survey
 from feedback.scoring import QuestionType
-from journeys.models import Touchpoint
+from journeys.selectors import touchpoint_choices
 
 
 class SurveyForm(forms.ModelForm):
@@ -29,18 +30,13 @@ class SurveyForm(forms.ModelForm):
         widgets = {
             "intro": forms.Textarea(attrs={"rows": 2}),
             "thank_you": forms.Textarea(attrs={"rows": 2}),
-            "default_locale": forms.Select(
-                choices=[("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
-            ),
+            "default_locale": forms.Select(choices=settings.LANGUAGES),
         }
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["touchpoint"].queryset = (
-            Touchpoint.objects.for_org(org)
-            .filter(archived_at__isnull=True)
-            .select_related("stage", "stage__journey")
-            .order_by("stage__journey__name", "stage__position", "position")
+        self.fields["touchpoint"].queryset = touchpoint_choices(
+            org=org, keep=self.instance.touchpoint_id if self.instance.pk else None
         )
         self.fields["touchpoint"].label_from_instance = lambda tp: (
             f"{tp.stage.journey.name} › {tp.stage.name} › {tp.name}"

@@ -387,10 +387,12 @@ def test_the_feed_can_show_one_contacts_responses(manager, org, other_org):
     ann = ContactFactory(organization=org, name="Ann Example")
     ResponseFactory(organization=org, contact=ann, comment="Ann's words")
     ResponseFactory(organization=org, comment="Someone else")
-    page = manager.get(reverse("feedback:response_list"), {"contact": ann.pk})
+    page = manager.get(reverse("feedback:response_list"), {"channel": "email", "contact": ann.pk})
     assert b"Ann's words" in page.content or b"Ann&#x27;s words" in page.content
     assert b"Someone else" not in page.content
     assert b"Only Ann Example" in page.content
+    show_everyone = page.content.decode().split("Only Ann Example")[1].split('href="')[1]
+    assert show_everyone.startswith("?channel=email")  # the other filters stay, once
     stranger = ContactFactory(organization=other_org)
     page = manager.get(reverse("feedback:response_list"), {"contact": stranger.pk})
     assert page.status_code == 200  # an invalid filter, not another organization's rows

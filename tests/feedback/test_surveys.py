@@ -329,3 +329,23 @@ def test_the_preview_renders_the_respondents_page_in_a_chosen_language(manager, 
     assert "frame-ancestors 'self'" in page["Content-Security-Policy"]
     assert page["X-Frame-Options"] == "SAMEORIGIN"
     assert b"respondent.js" not in page.content  # a preview saves nothing
+
+
+def test_the_builder_offers_only_touchpoints_of_active_journeys_but_keeps_the_current_one(
+    manager, org
+):
+    from journeys import services as journey_services
+
+    live = TouchpointFactory(organization=org, name="Checkout")
+    retired = TouchpointFactory(organization=org, name="Catalogue request")
+    other_retired = TouchpointFactory(organization=org, name="Fax order line")
+    journey_services.journey_archive(journey=retired.stage.journey, actor=SYSTEM)
+    journey_services.journey_archive(journey=other_retired.stage.journey, actor=SYSTEM)
+    fresh = SurveyFactory(organization=org)
+    attached = SurveyFactory(organization=org, touchpoint=retired)
+
+    offered = manager.get(reverse("feedback:survey_detail", args=[fresh.pk])).context["survey_form"]
+    kept = manager.get(reverse("feedback:survey_detail", args=[attached.pk])).context["survey_form"]
+
+    assert list(offered.fields["touchpoint"].queryset) == [live]
+    assert set(kept.fields["touchpoint"].queryset) == {live, retired}
