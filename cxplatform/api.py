@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import generics, serializers, viewsets
 from rest_framework.request import Request
@@ -17,11 +17,16 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from cxplatform import schema, selectors, services  # noqa: F401 - schema registers the key scheme
+from cxplatform import rest, schema, selectors, services  # noqa: F401 - schema registers the key scheme
 from cxplatform.models import TIME_ZONE_CHOICES, ApiKey, Organization, Role, Team
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+
+# The 400 of a DELETE that a business rule can refuse (the row is still in use).
+REFUSED = OpenApiResponse(
+    rest.ErrorSerializer, description="Refused: the row is still in use (`detail` says why)."
+)
 
 
 class OrgViewSet(viewsets.ModelViewSet):

@@ -76,6 +76,11 @@ class OrganizationPermission(permissions.BasePermission):
         return role_at_least(request.role, getattr(view, "write_role", Role.MANAGER))
 
 
+# The largest id a row can have (BigAutoField). An id filter beyond it is a 400: SQLite
+# cannot even compare such a number (OverflowError, a 500).
+MAX_ID = 2**63 - 1
+
+
 class Pagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -124,8 +129,18 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
+# Query parameters that never refuse a value: pagination falls back to its default page
+# size, ordering ignores unknown fields, search takes any text. (A `page` past the last
+# one is a 404, documented separately.)
+UNCHECKED_QUERY_PARAMETERS = frozenset({"page", "page_size", "ordering", "search"})
+
+
 def document_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict:
-    """drf-spectacular hook: document 400/401/403/404 bodies, which it omits by default."""
+    """drf-spectacular hook: document 400/401/403/404 bodies, which it omits by default.
+
+    400 on writes and on lists with filters; 404 on a row's path and on paginated lists.
+    A DELETE that a business rule can refuse documents its 400 on its view (``REFUSED``).
+    """
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = {
         "type": "object",
@@ -134,7 +149,18 @@ def document_error_responses(result: dict[str, Any], generator: Any, **kwargs: A
             "detail": {"type": "string"},
             "fields": {
                 "type": "object",
-                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "Only for 400: each invalid field's messages. A nested field "
+                "(questions, answers, choices…) has an object instead: its items' errors by "
+                'position, e.g. {"questions": {"0": {"type": ["This field is required."]}}}.',
+                "additionalProperties": {
+                    "anyOf": [
+                        {
+                            "type": "array",
+                            "items": {"anyOf": [{"type": "string"}, {"type": "object"}]},
+                        },
+                        {"type": "object"},
+                    ]
+                },
             },
         },
         "required": ["code", "detail"],
@@ -145,10 +171,21 @@ def document_error_responses(result: dict[str, Any], generator: Any, **kwargs: A
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", {"description": "Missing or invalid API key.", **ref})
             responses.setdefault("403", {"description": "The role does not allow this.", **ref})
+            query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
             if method in {"post", "put", "patch"}:
                 responses.setdefault("400", {"description": "Invalid input, by field.", **ref})
+            elif query - UNCHECKED_QUERY_PARAMETERS:
+                # django-filter refuses a filter value it cannot read (an unknown status,
+                # a date that is not one) rather than ignoring the filter.
+                responses.setdefault(
+                    "400", {"description": "A filter's value is invalid, by parameter.", **ref}
+                )
             if "{" in path:
                 responses.setdefault(
                     "404", {"description": "No such row in your organization.", **ref}
+                )
+            elif "page" in query:
+                responses.setdefault(
+                    "404", {"description": "No such page: `page` is past the last one.", **ref}
                 )
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -24,7 +25,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cxplatform.api import OrgViewSet, router
+from cxplatform import rest
+from cxplatform.api import REFUSED, OrgViewSet, router
 from cxplatform.models import Organization, Team
 from journeys import selectors, services
 from journeys.models import Channel, Component, Journey, Phase, Stage, Touchpoint
@@ -193,6 +195,19 @@ class TouchpointSerializer(serializers.ModelSerializer):
 # --- filters ---------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A row's id: a whole number from 1 to the largest id the database holds. Anything
+    else is a 400 naming the filter (a huge number would overflow the query: a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", rest.MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
 class ArchivedFilterMixin(django_filters.FilterSet):
     archived = django_filters.BooleanFilter(
         field_name="archived_at",
@@ -211,7 +226,7 @@ class JourneyFilter(ArchivedFilterMixin):
 
 
 class StageFilter(django_filters.FilterSet):
-    journey = django_filters.NumberFilter(field_name="journey_id", label="Journey id.")
+    journey = IdFilter(field_name="journey_id", label="Journey id.")
     phase = django_filters.ChoiceFilter(choices=Phase.choices)
 
     class Meta:
@@ -220,12 +235,12 @@ class StageFilter(django_filters.FilterSet):
 
 
 class TouchpointFilter(ArchivedFilterMixin):
-    journey = django_filters.NumberFilter(field_name="stage__journey_id", label="Journey id.")
-    stage = django_filters.NumberFilter(field_name="stage_id", label="Stage id.")
+    journey = IdFilter(field_name="stage__journey_id", label="Journey id.")
+    stage = IdFilter(field_name="stage_id", label="Stage id.")
     phase = django_filters.ChoiceFilter(field_name="stage__phase", choices=Phase.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     component = django_filters.ChoiceFilter(choices=Component.choices)
-    team = django_filters.NumberFilter(field_name="owner_team_id", label="Owner team id.")
+    team = IdFilter(field_name="owner_team_id", label="Owner team id.")
 
     class Meta:
         model = Touchpoint
@@ -325,7 +340,8 @@ class JourneyViewSet(OrgViewSet):
     update=extend_schema(summary="Change a stage; a new `position` moves it"),
     partial_update=extend_schema(summary="Change some of a stage's fields; `position` moves it"),
     destroy=extend_schema(
-        summary="Delete a stage and its touchpoints (refused while one has feedback)"
+        summary="Delete a stage and its touchpoints (refused while one has feedback)",
+        responses={204: None, 400: REFUSED},
     ),
 )
 class StageViewSet(OrgViewSet):

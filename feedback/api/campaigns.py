@@ -27,6 +27,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_view,
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -34,7 +35,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cxplatform.api import OrgViewSet, router
+from cxplatform.api import REFUSED, OrgViewSet, router
 from cxplatform.models import Role
 from feedback.models import (
     AudienceType,
@@ -190,6 +191,12 @@ class CampaignSerializer(serializers.ModelSerializer):
         return attrs
 
 
+@extend_schema_view(
+    destroy=extend_schema(
+        summary="Delete a draft campaign (refused once launched: cancel it instead)",
+        responses={204: None, 400: REFUSED},
+    )
+)
 class CampaignViewSet(OrgViewSet):
     """Campaigns: who is asked which survey, when; and their delivery progress."""
 
@@ -339,6 +346,12 @@ class SegmentSerializer(serializers.ModelSerializer):
         return value
 
 
+@extend_schema_view(
+    destroy=extend_schema(
+        summary="Delete a segment (refused while a campaign uses it)",
+        responses={204: None, 400: REFUSED},
+    )
+)
 class SegmentViewSet(OrgViewSet):
     """Saved audiences for campaigns."""
 

@@ -35,10 +35,11 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 
+from cxplatform import rest
 from cxplatform.api import OrgViewSet, router
 from cxplatform.models import Role
 from feedback.models import Contact, Response, ResponseChannel, Survey
-from feedback.scoring import Category
+from feedback.scoring import Category, QuestionType
 from feedback.selectors import responses as selectors
 from feedback.services import contacts as contact_services
 from feedback.services import responses as services
@@ -62,6 +63,19 @@ class AnswerSerializer(serializers.Serializer):
 
 class ResponseSerializer(serializers.ModelSerializer):
     contact_email = serializers.SerializerMethodField()
+    # Declared so the schema admits "": a response without a primary score has neither.
+    primary_type = serializers.ChoiceField(
+        choices=QuestionType.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The primary question's type; empty while it is unanswered.",
+    )
+    category = serializers.ChoiceField(
+        choices=Category.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Promoter, passive… of the primary score; empty without one.",
+    )
     answers = AnswerSerializer(many=True, read_only=True)
 
     class Meta:
@@ -237,6 +251,9 @@ class ResponseViewSet(OrgViewSet):
                     filters[key] = int(params[key])
                 except ValueError:
                     errors[key] = ["A whole number."]
+        for key in ("survey", "touchpoint", "employee", "contact"):
+            if key in filters and not 1 <= filters[key] <= rest.MAX_ID:
+                errors[key] = ["An id: a whole number from 1."]
         for key, values in (("channel", ResponseChannel.values), ("category", Category.values)):
             if params.get(key):
                 if params[key] in values:

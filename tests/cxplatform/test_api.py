@@ -151,6 +151,53 @@ def test_the_schema_documents_the_endpoints_and_their_errors(api):
     assert "Error" in schema["components"]["schemas"]
 
 
+def test_a_page_past_the_last_and_a_bad_filter_are_documented_errors(api):
+    """Found by schemathesis: lists answered 404 and 400 that the schema did not list."""
+    paths = api.get("/api/v1/schema/?format=json").json()["paths"]
+
+    page = api.get("/api/v1/teams/?page=99")
+    bad_filter = api.get("/api/v1/stages/?phase=nowhere")
+
+    assert page.status_code == 404
+    assert page.json()["code"] == "not_found"
+    assert "404" in paths["/api/v1/teams/"]["get"]["responses"]
+    assert bad_filter.status_code == 400
+    assert list(bad_filter.json()["fields"]) == ["phase"]
+    assert "400" in paths["/api/v1/stages/"]["get"]["responses"]
+    # Neither can happen on a list without filters or pagination.
+    assert set(paths["/api/v1/me/"]["get"]["responses"]) == {"200", "401", "403"}
+    assert "400" not in paths["/api/v1/segments/"]["get"]["responses"]
+
+
+def test_the_schema_admits_the_errors_of_nested_fields(api):
+    """Found by schemathesis (response_schema_conformance): a question's error is an
+    object by position, where the schema promised a list of messages."""
+    error = api.get("/api/v1/schema/?format=json").json()["components"]["schemas"]["Error"]
+
+    response = api.post(
+        "/api/v1/surveys/",
+        {"name": "Onboarding", "kind": "custom", "questions": [{"text": "Anything else?"}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    nested = response.json()["fields"]["questions"]
+    assert nested == {"0": {"type": ["This field is required."]}}
+    admitted = error["properties"]["fields"]["additionalProperties"]["anyOf"]
+    assert {"type": "object"} in admitted
+
+
+@pytest.mark.parametrize("collection", ["stages", "campaigns", "segments"])
+def test_a_delete_that_can_be_refused_documents_its_400(api, collection):
+    operation = api.get("/api/v1/schema/?format=json").json()["paths"][
+        f"/api/v1/{collection}/{{id}}/"
+    ]["delete"]
+
+    assert {"204", "400", "404"} <= set(operation["responses"])
+    error = operation["responses"]["400"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/Error"}
+
+
 def test_the_docs_page_works_without_the_internet(admin):
     html = admin.get("/api/v1/docs/").content.decode()
     assert "swagger-ui" in html

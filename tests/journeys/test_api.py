@@ -492,6 +492,33 @@ def test_an_invalid_filter_value_is_a_field_error(api):
     assert "channel" in response.json()["fields"]
 
 
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        # Found by schemathesis: a 500 (the number overflowed the query).
+        ("/api/v1/touchpoints/", "journey=-1.1351908224962735e%2B129"),
+        ("/api/v1/touchpoints/", f"stage={2**63}"),
+        ("/api/v1/touchpoints/", "team=1.5"),
+        ("/api/v1/stages/", f"journey={2**64}"),
+        ("/api/v1/stages/", "journey=0"),
+    ],
+)
+def test_an_id_filter_that_is_no_id_is_a_field_error(api, path, query):
+    response = api.get(f"{path}?{query}")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [query.split("=")[0]]
+
+
+def test_the_schema_documents_id_filters_as_integers(api):
+    paths = api.get("/api/v1/schema/?format=json").json()["paths"]
+
+    listing = paths["/api/v1/touchpoints/"]["get"]
+    types = {p["name"]: p["schema"]["type"] for p in listing["parameters"]}
+    assert types["journey"] == types["stage"] == types["team"] == "integer"
+    assert "400" in listing["responses"]
+
+
 def test_deleting_a_touchpoint_without_feedback_deletes_it(api, journey):
     ad = Touchpoint.objects.get(name="Ad")
 
