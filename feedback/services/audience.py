@@ -62,9 +62,14 @@ def validate_filter(value: Any) -> dict[str, Any]:
             raise ValidationError(f"Attribute names are letters, digits, - and _: {key!r}.")
         if not isinstance(item, str | int | float | bool) or item is None:
             raise ValidationError(f"Attribute {key!r}: the value must be text, a number or a flag.")
+        if isinstance(item, str) and "\x00" in item:
+            raise ValidationError(f"Attribute {key!r} contains a NUL character.")
     for key in FILTER_FIELDS:
         if key in value and not isinstance(value[key], str):
             raise ValidationError(f"{key!r} must be text.")
+        # PostgreSQL stores no NUL in text or jsonb: saving the filter would fail.
+        if key in value and "\x00" in value[key]:
+            raise ValidationError(f"{key!r} contains a NUL character.")
     return value
 
 

@@ -196,6 +196,33 @@ def test_segments_crud(api, org):
     assert api.delete(f"/api/v1/segments/{pk}/").status_code == 204
 
 
+@pytest.mark.parametrize(
+    "audience_filter",
+    [{"attributes": {"plan": "pro\u0000"}}, {"locale": "d\u0000e"}],
+)
+def test_a_nul_character_in_an_audience_filter_is_a_field_error(api, survey, audience_filter):
+    """PostgreSQL's jsonb refuses \u0000: saving it was a 500 there."""
+    segment = api.post(
+        "/api/v1/segments/", {"name": "Pro", "filter": audience_filter}, format="json"
+    )
+    campaign = api.post(
+        "/api/v1/campaigns/",
+        {
+            "name": "Pro NPS",
+            "survey": survey.pk,
+            "audience_type": "filter",
+            "audience_filter": audience_filter,
+        },
+        format="json",
+    )
+
+    assert segment.status_code == 400
+    assert "NUL character" in segment.json()["fields"]["filter"][0]
+    assert campaign.status_code == 400
+    assert "NUL character" in campaign.json()["fields"]["audience_filter"][0]
+    assert not Campaign.objects.exists()
+
+
 def test_a_bounce_report_suppresses_the_address(api, org):
     invitation = InvitationFactory(
         organization=org, status=InvitationStatus.SENT, message_id="<invitation-1.abc@x>"
