@@ -49,7 +49,7 @@ from feedback.models import (
     SurveyStatus,
 )
 from feedback.scoring import Category, QuestionType, category_for
-from feedback.services import followup, invitations
+from feedback.services import followup, invitations, respondent
 from journeys.models import Component, Touchpoint
 from scorecards.models import Employee
 
@@ -571,7 +571,10 @@ def _response(
             continue
         answers.append(answer)
     comment = "\n\n".join(comments)
-    compound, label = sentiment(comment, locale)
+    # The language the page was shown in, as the respondent service picks it.
+    invitation.contact = contact  # the row already loaded: no query
+    shown = respondent.locale_for(invitation)
+    compound, label = sentiment(comment, shown)
     response = Response(
         organization=org,
         survey=plan.survey,
@@ -585,7 +588,7 @@ def _response(
         comment=comment,
         sentiment=compound,
         sentiment_label=label,
-        locale=contact.locale,
+        locale=shown,
         completed=True,
         user_agent="Mozilla/5.0 (demo)",
         started_at=submitted - timedelta(seconds=rng.randrange(20, 240)),

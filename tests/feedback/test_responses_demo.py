@@ -119,3 +119,19 @@ def test_german_comments_only_where_the_survey_speaks_german(seeded):
         )
         if "de" not in survey.translations:
             assert not texts & german, survey.name
+
+
+def test_each_response_is_in_the_language_its_survey_was_shown_in_with_its_sentiment(seeded):
+    from feedback.models import Response
+    from feedback.services.respondent import survey_locales
+
+    responses = list(Response.objects.for_org(seeded).select_related("survey"))
+    commented = [r for r in responses if r.comment]
+    assert commented
+    for response in responses:
+        assert response.locale in survey_locales(response.survey), response.pk
+    for response in commented:
+        if response.locale == "en":
+            assert response.sentiment_label, response.comment
+        else:  # VADER reads English only: no score rather than a wrong one
+            assert response.sentiment is None
