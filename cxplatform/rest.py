@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
+from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import authentication, exceptions, pagination, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -79,6 +83,19 @@ class OrganizationPermission(permissions.BasePermission):
 # The largest id a row can have (BigAutoField). An id filter beyond it is a 400: SQLite
 # cannot even compare such a number (OverflowError, a 500).
 MAX_ID = 2**63 - 1
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A row's id: a whole number from 1 to the largest id the database holds. Anything
+    else is a 400 naming the filter (a huge number would overflow the query: a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class Pagination(pagination.PageNumberPagination):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -195,19 +194,6 @@ class TouchpointSerializer(serializers.ModelSerializer):
 # --- filters ---------------------------------------------------------------------------
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """A row's id: a whole number from 1 to the largest id the database holds. Anything
-    else is a 400 naming the filter (a huge number would overflow the query: a 500)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", rest.MAX_ID)
-        super().__init__(*args, **kwargs)
-
-
 class ArchivedFilterMixin(django_filters.FilterSet):
     archived = django_filters.BooleanFilter(
         field_name="archived_at",
@@ -226,7 +212,7 @@ class JourneyFilter(ArchivedFilterMixin):
 
 
 class StageFilter(django_filters.FilterSet):
-    journey = IdFilter(field_name="journey_id", label="Journey id.")
+    journey = rest.IdFilter(field_name="journey_id", label="Journey id.")
     phase = django_filters.ChoiceFilter(choices=Phase.choices)
 
     class Meta:
@@ -235,12 +221,12 @@ class StageFilter(django_filters.FilterSet):
 
 
 class TouchpointFilter(ArchivedFilterMixin):
-    journey = IdFilter(field_name="stage__journey_id", label="Journey id.")
-    stage = IdFilter(field_name="stage_id", label="Stage id.")
+    journey = rest.IdFilter(field_name="stage__journey_id", label="Journey id.")
+    stage = rest.IdFilter(field_name="stage_id", label="Stage id.")
     phase = django_filters.ChoiceFilter(field_name="stage__phase", choices=Phase.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     component = django_filters.ChoiceFilter(choices=Component.choices)
-    team = IdFilter(field_name="owner_team_id", label="Owner team id.")
+    team = rest.IdFilter(field_name="owner_team_id", label="Owner team id.")
 
     class Meta:
         model = Touchpoint
