@@ -71,21 +71,7 @@ class SurveySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Survey
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "status",
-            "touchpoint",
-            "title",
-            "intro",
-            "thank_you",
-            "default_locale",
-            "translations",
-            "questions",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *services.SURVEY_FIELDS, "questions", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
 
