@@ -275,6 +275,13 @@ class BatchResult:
         self.errors.extend(other.errors[:5])
 
 
+def _stop_at(lease: datetime, deadline: float | None) -> float:
+    """When a batch stops sending (``time.monotonic()``): well before its lease could
+    expire under it, and by the caller's ``deadline`` if it has one."""
+    stop_at = time.monotonic() + (lease - timezone.now()).total_seconds() * 0.8
+    return stop_at if deadline is None else min(stop_at, deadline)
+
+
 def _load(ids: Iterable[int], **still: Any) -> list[Invitation]:
     """The invitations (those still matching ``still``, e.g. our claim) with their
     contact; campaign, survey, organization and touchpoint are shared by a whole batch, so
@@ -456,11 +463,7 @@ def _send_claimed(ids: list[int], lease: datetime, *, deadline: float | None) ->
     invitations = _load(ids, status=InvitationStatus.PENDING, claimed_until=lease)
     questions = _primary_questions(invitations)
     limiter = rate_limiter()
-    # Stop well before the lease could expire under us.
-    lease_left = (lease - timezone.now()).total_seconds()
-    stop_at = time.monotonic() + lease_left * 0.8
-    if deadline is not None:
-        stop_at = min(stop_at, deadline)
+    stop_at = _stop_at(lease, deadline)
     conn = _Connection()
     remaining = list(invitations)
     try:
@@ -689,9 +692,7 @@ def _send_reminders(ids: list[int], lease: datetime, *, deadline: float | None) 
     invitations = _load(ids, claimed_until=lease)
     questions = _primary_questions(invitations)
     limiter = rate_limiter()
-    stop_at = time.monotonic() + (lease - timezone.now()).total_seconds() * 0.8
-    if deadline is not None:
-        stop_at = min(stop_at, deadline)
+    stop_at = _stop_at(lease, deadline)
     conn = _Connection()
     remaining = list(invitations)
     try:
