@@ -3,7 +3,8 @@
 ``BootstrapFormRenderer`` (settings.FORM_RENDERER) gives each widget its Bootstrap class
 and ``is-invalid`` when the field has errors, at render time: one rule in one place, so a
 form or template never has to remember it. A widget that already carries a Bootstrap
-class (``form-select-sm``, ``btn-check``…) keeps its own.
+class (``form-select``, ``btn-check``…) keeps its own; a size class alone
+(``form-select-sm``) still gets its base class.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.forms.renderers import DjangoTemplates
 
 from cxplatform.models import ApiKey, Organization, Role, Team
 
-# A widget with one of these classes is already styled: leave it alone.
+# A widget with one of these classes (whole, not a size variant) is already styled.
 _STYLED = ("form-control", "form-select", "form-check-input", "form-range", "btn-check")
 
 
@@ -45,7 +46,7 @@ class BootstrapBoundField(BoundField):
         widget = widget or self.field.widget
         classes = str(attrs.get("class", widget.attrs.get("class", ""))).split()
         wanted = bootstrap_class(widget)
-        if wanted and not any(c.startswith(_STYLED) for c in classes):
+        if wanted and not any(c in _STYLED for c in classes):
             classes.extend(wanted.split())
         if self.errors and not widget.is_hidden and "is-invalid" not in classes:
             classes.append("is-invalid")

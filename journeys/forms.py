@@ -11,28 +11,7 @@ from journeys import selectors, services
 from journeys.models import Journey, Stage, Touchpoint
 
 
-class BootstrapMixin:
-    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-                widget.attrs["aria-invalid"] = "true"
-
-
-class JourneyForm(BootstrapMixin, forms.ModelForm):
+class JourneyForm(forms.ModelForm):
     class Meta:
         model = Journey
         fields = ["name", "persona", "description"]
@@ -93,7 +72,7 @@ class JourneyCreateForm(JourneyForm):
         return data
 
 
-class StageForm(BootstrapMixin, forms.ModelForm):
+class StageForm(forms.ModelForm):
     class Meta:
         model = Stage
         fields = ["name", "phase", "description"]
@@ -104,7 +83,7 @@ class StageForm(BootstrapMixin, forms.ModelForm):
         help_texts = {"phase": "Where in the customer's journey this stage sits."}
 
 
-class TouchpointForm(BootstrapMixin, forms.ModelForm):
+class TouchpointForm(forms.ModelForm):
     class Meta:
         model = Touchpoint
         fields = ["name", "channel", "component", "owner_team", "moment_of_truth", "description"]

@@ -15,28 +15,11 @@ from django.utils import timezone
 
 from cxplatform.models import Organization
 from feedback.models import AudienceType, Campaign, Segment, Survey, SurveyStatus
-from feedback.services import audience
+from feedback.services import audience, campaigns
 from feedback.services import email as email_render
 from journeys import selectors as journeys_selectors
 
 MAX_LIST_BYTES = 5 * 1024 * 1024
-
-
-def _style(form: forms.Form) -> None:
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
-            continue
-        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-
-def _mark_invalid(form: forms.Form) -> None:
-    for name in form.errors:
-        if name in form.fields:
-            widget = form.fields[name].widget
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-            widget.attrs["aria-invalid"] = "true"
 
 
 class AudienceFilterFields(forms.Form):
@@ -193,7 +176,6 @@ class CampaignForm(AudienceFilterFields, forms.ModelForm):
             "body"
         ].help_text = f"Placeholders: {placeholders}. A blank line starts a paragraph."
         self.fields["subject"].help_text = "The same placeholders work here."
-        _style(self)
 
     def clean_send_at(self) -> datetime | None:
         return self.cleaned_data.get("send_at")
@@ -227,7 +209,6 @@ class CampaignForm(AudienceFilterFields, forms.ModelForm):
             unknown = email_render.unknown_placeholders(data.get(name) or "")
             if unknown:
                 self.add_error(name, f"Unknown placeholder(s): {', '.join(unknown)}.")
-        _mark_invalid(self)
         return data
 
     def _list_emails(self, data: dict[str, Any]) -> list[str] | None:
@@ -259,25 +240,7 @@ class CampaignForm(AudienceFilterFields, forms.ModelForm):
 
     def service_data(self) -> dict[str, Any]:
         """What ``campaign_create`` / ``campaign_update`` take."""
-        data = self.cleaned_data
-        return {
-            name: data.get(name)
-            for name in [
-                "name",
-                "survey",
-                "touchpoint",
-                "audience_type",
-                "audience_filter",
-                "segment",
-                "subject",
-                "body",
-                "send_at",
-                "reminder_after_days",
-                "max_reminders",
-                "fatigue_days",
-                "link_expiry_days",
-            ]
-        }
+        return {name: self.cleaned_data.get(name) for name in campaigns.CAMPAIGN_FIELDS}
 
 
 class SegmentForm(AudienceFilterFields, forms.ModelForm):
@@ -292,7 +255,6 @@ class SegmentForm(AudienceFilterFields, forms.ModelForm):
             kwargs.setdefault("initial", {}).update(self.initial_from(instance.filter or {}))
         super().__init__(*args, **kwargs)
         self.org = org
-        _style(self)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -306,5 +268,4 @@ class SegmentForm(AudienceFilterFields, forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         data["filter"] = self.filter_spec(data)
-        _mark_invalid(self)
         return data

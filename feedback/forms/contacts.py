@@ -17,28 +17,7 @@ from feedback.services import imports
 from journeys import selectors as journeys_selectors
 
 
-class BootstrapMixin:
-    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-                widget.attrs["aria-invalid"] = "true"
-
-
-class ContactFilterForm(BootstrapMixin, forms.Form):
+class ContactFilterForm(forms.Form):
     q = forms.CharField(
         required=False,
         label="Search",
@@ -79,7 +58,7 @@ class ContactFilterForm(BootstrapMixin, forms.Form):
             ("", "Any language"),
             *((code, code) for code in selectors.contact_locales(org=org)),
         ]
-        self.fields["ordering"].widget.attrs["class"] += " form-select-sm w-auto"
+        self.fields["ordering"].widget.attrs["class"] = "form-select-sm w-auto"
 
     def clean_locale(self) -> str:
         return self.cleaned_data.get("locale", "")
@@ -93,7 +72,7 @@ class ContactFilterForm(BootstrapMixin, forms.Form):
         return any(data.get(k) for k in ("q", "locale", "status", "responded", "attribute"))
 
 
-class ContactForm(BootstrapMixin, forms.Form):
+class ContactForm(forms.Form):
     """A contact's profile and attributes. The attributes come as parallel lists
     ``attribute_key`` / ``attribute_value`` (rows of a table the person can extend)."""
 
@@ -180,7 +159,7 @@ class ContactForm(BootstrapMixin, forms.Form):
         return cleaned
 
 
-class ContactInviteForm(BootstrapMixin, forms.Form):
+class ContactInviteForm(forms.Form):
     """Staff send one survey to one contact (the same path as the invitations API)."""
 
     survey = forms.ModelChoiceField(queryset=Survey.objects.none(), empty_label=None)

@@ -45,12 +45,11 @@ class ResponseFilterForm(forms.Form):
             Touchpoint.objects.for_org(org).select_related("stage").order_by("name")
         )
         self.fields["touchpoint"].empty_label = "Any touchpoint"
-        for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault(
-                "class",
-                css + " form-control-sm" if css == "form-control" else css + " form-select-sm",
+        for field in self.fields.values():  # small filters; the renderer adds the base class
+            small = (
+                "form-select-sm" if isinstance(field.widget, forms.Select) else "form-control-sm"
             )
+            field.widget.attrs.setdefault("class", small)
 
     def filters(self) -> dict[str, Any]:
         """The selector's filters (``selectors.responses.response_list``)."""

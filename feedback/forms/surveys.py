@@ -42,9 +42,6 @@ class SurveyForm(forms.ModelForm):
             f"{tp.stage.journey.name} › {tp.stage.name} › {tp.name}"
         )
         self.fields["touchpoint"].empty_label = "No touchpoint"
-        for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
 
 
 class QuestionForm(forms.Form):
@@ -64,14 +61,6 @@ class QuestionForm(forms.Form):
         label="Primary question",
         help_text="Its score is the survey's metric.",
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.CheckboxInput):
-                continue
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
 
     @classmethod
     def initial_for(cls, question: Any) -> dict[str, Any]:
