@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from cxplatform import queue
 from cxplatform.models import (
     ApiKey,
     AuditEvent,
@@ -200,15 +201,10 @@ def membership_set(
 def member_invite(*, membership: Membership, actor: Actor = SYSTEM) -> None:
     """Email ``membership``'s person a link to choose a password, once the current
     transaction commits (the worker must find the row; no email for a rolled-back add)."""
-    from cxplatform import tasks
-
     inviter = ""
     if actor.user is not None:
         inviter = actor.user.get_full_name() or actor.user.email
-    membership_id = membership.pk
-    transaction.on_commit(
-        lambda: tasks.member_invitation_send.delay(membership_id, inviter), robust=True
-    )
+    queue.enqueue("cxplatform.tasks.member_invitation_send", membership.pk, inviter)
 
 
 def member_invitation_send(*, membership_id: int, inviter: str = "") -> bool:

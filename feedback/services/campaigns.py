@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cxplatform import queue
 from cxplatform.models import Organization
 from cxplatform.services import SYSTEM, Actor, audit, update_fields
 from feedback.models import (
@@ -232,9 +233,7 @@ def campaign_launch(*, campaign: Campaign, actor: Actor, now: datetime | None = 
     if audience_service.audience(campaign).count() > settings.CX_CAMPAIGN_INLINE_LAUNCH_MAX:
         Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SCHEDULED, send_at=now)
         audit(org=campaign.organization, actor=actor, action="campaign.launched", obj=campaign)
-        from feedback.tasks import campaigns as campaign_tasks
-
-        transaction.on_commit(campaign_tasks.campaigns_launch_due.delay, robust=True)
+        queue.enqueue("feedback.tasks.campaigns.campaigns_launch_due")
         campaign.refresh_from_db()
         return campaign
     return _start(campaign, actor=actor, now=now)

@@ -47,6 +47,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from cxplatform import queue
 from feedback.models import (
     Campaign,
     CampaignStatus,
@@ -73,11 +74,9 @@ def invitations_kick(*, passes: int | None = None) -> None:
     broker is down the kick is lost, harmlessly: the beat sweep finds the work anyway.
     ``passes`` (default ``CX_DELIVERY_PARALLEL``) lets several workers share a big send.
     """
-    from feedback.tasks import delivery as delivery_tasks
-
     count = passes if passes is not None else settings.CX_DELIVERY_PARALLEL
     for _ in range(max(1, count)):
-        transaction.on_commit(delivery_tasks.delivery_pass.delay, robust=True)
+        queue.enqueue("feedback.tasks.delivery.delivery_pass")
 
 
 def claimable_filter(now: datetime) -> Q:

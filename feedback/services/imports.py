@@ -35,6 +35,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cxplatform import queue
 from cxplatform.models import Organization
 from cxplatform.services import SYSTEM, Actor, audit
 from feedback.models import Contact, ContactImport, ImportStatus
@@ -345,9 +346,7 @@ def _start(import_id: int) -> None:
             target=_run_in_thread, args=(import_id,), name=f"import-{import_id}", daemon=True
         ).start()
         return
-    from feedback.tasks import contacts as tasks
-
-    tasks.contact_import_run.delay(import_id)
+    queue.send_now("feedback.tasks.contacts.contact_import_run", (import_id,))
 
 
 def _run_in_thread(import_id: int) -> None:
