@@ -10,7 +10,8 @@ and a periodic sweep re-enqueues what a lost message left behind. So a publish t
 (Redis down, a timeout) is logged and dropped rather than failing the request that
 committed the rows, and it gives up quickly rather than holding that request.
 
-Without a broker (the demo) tasks run in-process at once (``CELERY_TASK_ALWAYS_EAGER``).
+Without a broker (the demo) tasks run in-process at once (the Celery app's
+``task_always_eager``, set from ``CELERY_TASK_ALWAYS_EAGER``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import functools
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def send_now(
     from cxplatform.celery import app
 
     kwargs = kwargs or {}
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if app.conf.task_always_eager:
         # In-process: run the registered task now (errors propagate, as eager tasks do).
         _task(task_name).apply(args=args, kwargs=kwargs, throw=True)
         return
