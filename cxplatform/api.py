@@ -18,7 +18,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from cxplatform import rest, schema, selectors, services  # noqa: F401 - schema registers the key scheme
-from cxplatform.models import TIME_ZONE_CHOICES, ApiKey, Organization, Role, Team
+from cxplatform.models import TIME_ZONE_CHOICES, ApiKey, Employee, Organization, Role, Team
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -100,6 +100,54 @@ class TeamViewSet(OrgViewSet):
 
 
 router.register("teams", TeamViewSet, basename="team")
+
+
+class EmployeeSerializer(serializers.ModelSerializer):
+    team = rest.OrgRelatedField(Team, required=False, allow_null=True)
+    manager = rest.OrgRelatedField(
+        Employee, required=False, allow_null=True, help_text="Another employee's id."
+    )
+
+    class Meta:
+        model = Employee
+        fields = ["id", "name", "email", "external_id", "team", "manager", "active", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class EmployeeViewSet(OrgViewSet):
+    """The people whose work customers rate: answers are attributed to them, scorecards
+    reward them. ``external_id`` (your HR or CRM id) is unique when given; deactivate
+    (``active`` false) rather than delete to keep past attributions."""
+
+    queryset = Employee.objects.all()
+    serializer_class = EmployeeSerializer
+    filterset_fields = {
+        "name": ["exact", "icontains"],
+        "external_id": ["exact"],
+        "active": ["exact"],
+        "team": ["exact"],
+    }
+    search_fields = ["name", "email", "external_id"]
+    ordering_fields = ["name", "created_at"]
+
+    def get_org_queryset(self, org: Any) -> Any:
+        return selectors.employee_list(org=org)
+
+    def perform_create(self, serializer: EmployeeSerializer) -> None:
+        serializer.instance = services.employee_create(
+            org=self.request.org, actor=self.actor, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: EmployeeSerializer) -> None:
+        serializer.instance = services.employee_update(
+            employee=serializer.instance, data=serializer.validated_data, actor=self.actor
+        )
+
+    def perform_destroy(self, instance: Employee) -> None:
+        services.employee_delete(employee=instance, actor=self.actor)
+
+
+router.register("employees", EmployeeViewSet, basename="employee")
 
 
 class OrganizationSerializer(serializers.ModelSerializer):

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.forms.boundfield import BoundField
 from django.forms.renderers import DjangoTemplates
 
-from cxplatform.models import ApiKey, Organization, Role, Team
+from cxplatform.models import ApiKey, Employee, Organization, Role, Team
 
 # A widget with one of these classes (whole, not a size variant) is already styled.
 _STYLED = ("form-control", "form-select", "form-check-input", "form-range", "btn-check")
@@ -84,6 +84,24 @@ class TeamForm(forms.ModelForm):
         if clash.exists():
             raise forms.ValidationError("A team with this name already exists.")
         return name
+
+
+class EmployeeForm(forms.ModelForm):
+    class Meta:
+        model = Employee
+        fields = ["name", "email", "external_id", "team", "manager", "active"]
+        labels = {"external_id": "External id"}
+
+    def __init__(self, *args: object, org: Organization, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.organization = org
+        self.fields["team"].queryset = Team.objects.for_org(org)
+        self.fields["team"].empty_label = "No team"
+        managers = Employee.objects.for_org(org).active()
+        if self.instance.pk:
+            managers = managers.exclude(pk=self.instance.pk)
+        self.fields["manager"].queryset = managers
+        self.fields["manager"].empty_label = "No manager"
 
 
 class MemberForm(forms.Form):

@@ -1,5 +1,5 @@
-"""The shared core: organizations (tenants), memberships and roles, teams, API keys,
-the audit log and the demo mailbox.
+"""The shared core: organizations (tenants), memberships and roles, teams, employees,
+API keys, the audit log and the demo mailbox.
 
 Every business row of every app carries an ``organization`` and is read through
 ``OrgQuerySet.for_org`` (or a selector built on it): that is the one tenancy rule.
@@ -12,6 +12,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
@@ -84,6 +85,52 @@ class Team(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "name"], name="team_name_unique_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmployeeQuerySet(OrgQuerySet):
+    def active(self) -> EmployeeQuerySet:
+        return self.filter(active=True)
+
+
+class Employee(models.Model):
+    """A person whose work customers experience: responses are attributed to employees,
+    employees answer eNPS pulses, and scorecards reward them. Part of the core (beside
+    Team) because every app refers to them; scorecards builds on them."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    external_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The id of this person in your HR or CRM system (unique when given).",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="employees"
+    )
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = EmployeeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="employee_external_id_unique_per_org",
             )
         ]
 

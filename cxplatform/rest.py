@@ -206,3 +206,27 @@ def document_error_responses(result: dict[str, Any], generator: Any, **kwargs: A
                     "404", {"description": "No such page: `page` is past the last one.", **ref}
                 )
     return result
+
+
+class OrgRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id that must name a row of the request's organization (else "not found")."""
+
+    default_error_messages = {
+        "does_not_exist": "No {model} with id {pk_value} in your organization.",
+        "incorrect_type": "Expected an id (a number), got {data_type}.",
+    }
+
+    def __init__(self, model: type, **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(queryset=model.objects.all(), **kwargs)
+
+    def get_queryset(self) -> Any:
+        return self.model.objects.for_org(self.context["org"])
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return self.get_queryset().get(pk=int(data))
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        except (self.model.DoesNotExist, OverflowError):
+            self.fail("does_not_exist", model=self.model._meta.verbose_name, pk_value=data)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from cxplatform.models import ApiKey, AuditEvent, Membership, Organization, Team, WorkerHeartbeat
+from cxplatform.models import (
+    ApiKey,
+    AuditEvent,
+    Employee,
+    Membership,
+    Organization,
+    Team,
+    WorkerHeartbeat,
+)
 
 
 def organization(*, org: Organization) -> Organization:
@@ -14,6 +22,10 @@ def organization(*, org: Organization) -> Organization:
 
 def team_list(*, org: Organization) -> QuerySet[Team]:
     return Team.objects.for_org(org).annotate(member_count=Count("members")).order_by("name")
+
+
+def employee_list(*, org: Organization) -> QuerySet[Employee]:
+    return Employee.objects.for_org(org).select_related("team", "manager").order_by("name", "id")
 
 
 def membership_list(*, org: Organization) -> QuerySet[Membership]:

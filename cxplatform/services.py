@@ -1,4 +1,5 @@
-"""Business operations of the core: organizations, members, teams, API keys, audit."""
+"""Business operations of the core: organizations, members, teams, employees, API keys,
+audit."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,7 @@ from cxplatform import queue
 from cxplatform.models import (
     ApiKey,
     AuditEvent,
+    Employee,
     Membership,
     Organization,
     Role,
@@ -268,6 +271,60 @@ def team_update(*, team: Team, data: dict[str, Any], actor: Actor) -> Team:
 def team_delete(*, team: Team, actor: Actor) -> None:
     audit(org=team.organization, actor=actor, action="team.deleted", obj=team)
     team.delete()
+
+
+EMPLOYEE_FIELDS = ["name", "email", "external_id", "team", "manager", "active"]
+
+
+def _employee_save(employee: Employee) -> None:
+    """Validate and save; the external id's uniqueness is the database's constraint, its
+    violation the same field error as a form's."""
+    if employee.manager_id is not None and employee.manager_id == employee.pk:
+        raise ValidationError({"manager": ["An employee cannot be their own manager."]})
+    employee.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            employee.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"external_id": [f"Another employee already has the id “{employee.external_id}”."]}
+        ) from None
+
+
+@transaction.atomic
+def employee_create(*, org: Organization, actor: Actor, **data: Any) -> Employee:
+    """Add an employee (``data``: any of ``EMPLOYEE_FIELDS``; team and manager of ``org``)."""
+    employee = Employee(organization=org, **{k: v for k, v in data.items() if k in EMPLOYEE_FIELDS})
+    _employee_save(employee)
+    audit(org=org, actor=actor, action="employee.created", obj=employee)
+    return employee
+
+
+@transaction.atomic
+def employee_update(*, employee: Employee, data: dict[str, Any], actor: Actor) -> Employee:
+    data = {k: v for k, v in data.items() if k in EMPLOYEE_FIELDS}
+    changes = diff(employee, data)
+    if not changes:
+        return employee
+    for field, value in data.items():
+        setattr(employee, field, value)
+    _employee_save(employee)
+    audit(
+        org=employee.organization,
+        actor=actor,
+        action="employee.updated",
+        obj=employee,
+        changes=changes,
+    )
+    return employee
+
+
+@transaction.atomic
+def employee_delete(*, employee: Employee, actor: Actor) -> None:
+    """Remove an employee. Answers attributed to them keep their scores but lose the
+    attribution; to keep it, deactivate instead (``active`` False)."""
+    audit(org=employee.organization, actor=actor, action="employee.deleted", obj=employee)
+    employee.delete()
 
 
 @transaction.atomic

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
@@ -13,8 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from cxplatform import mail, selectors, services, tenancy
-from cxplatform.forms import ApiKeyForm, MemberForm, OrganizationForm, TeamForm
+from cxplatform import extensions, mail, selectors, services, tenancy
+from cxplatform.forms import ApiKeyForm, EmployeeForm, MemberForm, OrganizationForm, TeamForm
 from cxplatform.http import AuthedRequest
 from cxplatform.models import MailboxMessage, Role
 from cxplatform.tenancy import org_member_required
@@ -34,20 +36,9 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
 
 
 def _dashboard_parts(request: AuthedRequest, part: str) -> list[dict]:
-    """What the apps contribute to the dashboard: ``<app>.dashboard.cards`` (the figures at
-    the top) and ``<app>.dashboard.panels`` (each a dict naming its ``template``)."""
-    from django.apps import apps
-    from django.utils.module_loading import module_has_submodule
-
-    parts: list[dict] = []
-    for config in apps.get_app_configs():
-        if config.name in {"journeys", "feedback", "scorecards"} and module_has_submodule(
-            config.module, "dashboard"
-        ):
-            module = __import__(f"{config.name}.dashboard", fromlist=[part])
-            if hasattr(module, part):
-                parts.extend(getattr(module, part)(org=request.org))
-    return parts
+    """What the installed apps contribute to the dashboard: ``dashboard.cards`` (the
+    figures at the top) and ``dashboard.panels`` (each a dict naming its ``template``)."""
+    return extensions.collect(f"dashboard.{part}", org=request.org)
 
 
 @require_POST
@@ -190,6 +181,75 @@ def team_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     services.team_delete(team=team, actor=services.Actor.from_request(request))
     messages.success(request, f"Team {team.name} deleted.")
     return redirect("team_list")
+
+
+EMPLOYEES_PER_PAGE = 50
+
+
+@require_http_methods(["GET", "POST"])
+@org_member_required()
+@vary_on_headers("HX-Request")
+def employee_list(request: AuthedRequest) -> HttpResponse:
+    """The employees, searchable and paged, with a form to add one (managers and up)."""
+    form = EmployeeForm(request.POST or None, org=request.org)
+    status = 200
+    if request.method == "POST":
+        tenancy.require_role(request, Role.MANAGER)
+        if form.is_valid():
+            try:
+                employee = services.employee_create(
+                    org=request.org, actor=services.Actor.from_request(request), **form.cleaned_data
+                )
+            except ValidationError as exc:  # a rule the database holds (external id)
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"{employee.name} added.")
+                form = EmployeeForm(org=request.org)
+        if form.errors:
+            status = 422
+    query = request.GET.get("q", "").strip()[:100]
+    employees = selectors.employee_list(org=request.org)
+    if query:
+        employees = employees.filter(
+            Q(name__icontains=query) | Q(email__icontains=query) | Q(external_id=query)
+        )
+    page = Paginator(employees, EMPLOYEES_PER_PAGE).get_page(request.GET.get("page"))
+    template = "cxplatform/employee_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#employees-panel"
+    context = {"form": form, "page": page, "query": query}
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@org_member_required(Role.MANAGER)
+def employee_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    employee = get_object_or_404(selectors.employee_list(org=request.org), pk=pk)
+    form = EmployeeForm(request.POST or None, instance=employee, org=request.org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.employee_update(
+                employee=selectors.employee_list(org=request.org).get(pk=pk),
+                data=form.cleaned_data,
+                actor=services.Actor.from_request(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Employee saved.")
+            return redirect("employee_list")
+    status = 422 if form.errors else 200
+    context = {"form": form, "employee": employee}
+    return render(request, "cxplatform/employee_edit.html", context, status=status)
+
+
+@require_POST
+@org_member_required(Role.MANAGER)
+def employee_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    employee = get_object_or_404(selectors.employee_list(org=request.org), pk=pk)
+    services.employee_delete(employee=employee, actor=services.Actor.from_request(request))
+    messages.success(request, f"{employee.name} removed.")
+    return redirect("employee_list")
 
 
 @require_http_methods(["GET", "POST"])

@@ -3,12 +3,13 @@ the select_related / prefetch_related their callers need."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from cxplatform import extensions
 from cxplatform.models import Organization, Team
 from journeys.models import Journey, Stage, Touchpoint
 
@@ -145,20 +146,15 @@ class Health:
 def touchpoint_health(*, org: Organization, touchpoint_ids: list[int]) -> dict[int, Health]:
     """The health badge of each touchpoint, read from the metric rollups.
 
-    The rollups belong to scorecards, which builds on journeys. When scorecards offers
-    ``selectors.touchpoint_health(org=, touchpoint_ids=)`` returning
-    ``{touchpoint_id: {"metric", "value", "n"}}``, its figures are used; until then every
-    touchpoint shows the "No metric yet" state. Raw responses are never scanned here.
+    The rollups belong to scorecards, which builds on journeys: it contributes
+    ``touchpoint.health(org=, touchpoint_ids=)`` returning ``{touchpoint_id: {"metric",
+    "value", "n"}}`` (``cxplatform.extensions``). Without it every touchpoint shows the
+    "No metric yet" state. Raw responses are never scanned here.
     """
-    if not touchpoint_ids:
+    readers = extensions.contributions("touchpoint.health")
+    if not touchpoint_ids or not readers:
         return {}
-    try:
-        scorecards_selectors = importlib.import_module("scorecards.selectors")
-    except ImportError:
-        return {}
-    reader = getattr(scorecards_selectors, "touchpoint_health", None)
-    if reader is None:
-        return {}
+    reader = readers[-1]
     rows: dict[int, Any] = reader(org=org, touchpoint_ids=list(touchpoint_ids))
     health = {}
     for pk, row in rows.items():
@@ -167,3 +163,22 @@ def touchpoint_health(*, org: Organization, touchpoint_ids: list[int]) -> dict[i
                 metric=str(row["metric"]), value=float(row["value"]), n=int(row["n"])
             )
     return health
+
+
+def touchpoint_ids_kept(*, org: Organization, touchpoint_ids: list[int]) -> set[int]:
+    """Of ``touchpoint_ids``, those that other apps' rows protect from deletion (their
+    ``PROTECT`` foreign keys: feedback's responses, invitations, surveys, campaigns), so
+    deleting them archives instead. Read from the relations, without knowing the apps."""
+    if not touchpoint_ids:
+        return set()
+    kept: set[int] = set()
+    for relation in Touchpoint._meta.related_objects:
+        if relation.on_delete is not models.PROTECT:
+            continue
+        rows = relation.related_model._base_manager.filter(
+            **{f"{relation.field.name}__in": touchpoint_ids}
+        )
+        if any(f.name == "organization" for f in relation.related_model._meta.fields):
+            rows = rows.filter(organization=org)
+        kept.update(rows.values_list(relation.field.attname, flat=True).distinct())
+    return kept

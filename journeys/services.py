@@ -7,7 +7,9 @@ siblings (``select_for_update``, in id order so two moves never deadlock) and re
 inside its transaction, so concurrent moves cannot leave gaps or duplicates.
 
 Deleting never destroys feedback: a touchpoint that responses, invitations, surveys or
-campaigns point at is archived instead, and so is a journey that holds one.
+campaigns point at is archived instead, and so is a journey that holds one. Journeys do
+not ask feedback: its foreign keys to touchpoints are ``PROTECT``, so the delete itself
+raises ``ProtectedError`` and the operation archives instead.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from cxplatform.models import Organization, Team
 from cxplatform.services import Actor, audit, update_fields
-from feedback.selectors import touchpoints as feedback_touchpoints
 from journeys.models import PHASE_HINTS, Channel, Component, Journey, Phase, Stage, Touchpoint
 
 FIVE_PHASE = "five_phase"
@@ -271,12 +273,13 @@ def journey_delete(*, journey: Journey, actor: Actor) -> Outcome:
     """Delete the journey with its stages and touchpoints, unless one of its touchpoints
     has feedback (or a survey or campaign): then the journey is archived instead."""
     _lock_journey(journey.pk)
-    ids = list(Touchpoint.objects.filter(stage__journey=journey).values_list("pk", flat=True))
-    if feedback_touchpoints.touchpoint_ids_in_use(org=journey.organization, touchpoint_ids=ids):
+    try:
+        with transaction.atomic():
+            audit(org=journey.organization, actor=actor, action="journey.deleted", obj=journey)
+            journey.delete()
+    except ProtectedError:  # feedback points at one of its touchpoints: keep it all
         journey_archive(journey=journey, actor=actor)
         return "archived"
-    audit(org=journey.organization, actor=actor, action="journey.deleted", obj=journey)
-    journey.delete()
     return "deleted"
 
 
@@ -347,15 +350,16 @@ def stage_delete(*, stage: Stage, actor: Actor) -> None:
     """Delete a stage and its touchpoints. Refused (ValidationError) while one of its
     touchpoints, archived or not, has feedback: move those to another stage first."""
     siblings = _locked_stages(stage.journey_id)
-    ids = list(Touchpoint.objects.filter(stage=stage).values_list("pk", flat=True))
-    if feedback_touchpoints.touchpoint_ids_in_use(org=stage.organization, touchpoint_ids=ids):
+    pk = stage.pk  # delete() clears it
+    try:
+        with transaction.atomic():
+            audit(org=stage.organization, actor=actor, action="stage.deleted", obj=stage)
+            stage.delete()
+    except ProtectedError:
         raise ValidationError(
             "This stage has touchpoints with feedback, surveys or campaigns. Move them to "
             "another stage first (restore archived ones to move them)."
-        )
-    audit(org=stage.organization, actor=actor, action="stage.deleted", obj=stage)
-    pk = stage.pk  # delete() clears it
-    stage.delete()
+        ) from None
     _renumber([s for s in siblings if s.pk != pk])
 
 
@@ -480,16 +484,20 @@ def touchpoint_restore(*, touchpoint: Touchpoint, actor: Actor) -> Touchpoint:
 def touchpoint_delete(*, touchpoint: Touchpoint, actor: Actor) -> Outcome:
     """Delete the touchpoint, or archive it when feedback (responses, invitations) or
     feedback set-up (surveys, campaigns) points at it. Returns what happened."""
-    in_use = feedback_touchpoints.touchpoint_ids_in_use(
-        org=touchpoint.organization, touchpoint_ids=[touchpoint.pk]
-    )
-    if in_use:
+    siblings = _locked_touchpoints([touchpoint.stage_id])[touchpoint.stage_id]
+    pk = touchpoint.pk  # delete() clears it
+    try:
+        with transaction.atomic():
+            audit(
+                org=touchpoint.organization,
+                actor=actor,
+                action="touchpoint.deleted",
+                obj=touchpoint,
+            )
+            touchpoint.delete()
+    except ProtectedError:  # feedback or its set-up points at it: keep it, off the map
         touchpoint_archive(touchpoint=touchpoint, actor=actor)
         return "archived"
-    siblings = _locked_touchpoints([touchpoint.stage_id])[touchpoint.stage_id]
-    audit(org=touchpoint.organization, actor=actor, action="touchpoint.deleted", obj=touchpoint)
-    pk = touchpoint.pk  # delete() clears it
-    touchpoint.delete()
     _renumber([t for t in siblings if t.pk != pk])
     return "deleted"
 

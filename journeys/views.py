@@ -22,11 +22,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
+from cxplatform import extensions
 from cxplatform.http import AuthedRequest
 from cxplatform.models import Role
 from cxplatform.services import Actor
 from cxplatform.tenancy import org_member_required
-from feedback.selectors import touchpoints as feedback_touchpoints
 from journeys import forms, selectors, services
 from journeys.models import PHASE_HINTS, Journey, Phase, Stage, Touchpoint
 
@@ -189,9 +189,7 @@ def _map_context(request: AuthedRequest, journey: Journey) -> dict[str, Any]:
     health = selectors.touchpoint_health(org=request.org, touchpoint_ids=ids)
     can_edit = request.membership.can(Role.MANAGER) and not journey.is_archived
     in_use = (
-        feedback_touchpoints.touchpoint_ids_in_use(org=request.org, touchpoint_ids=ids)
-        if can_edit
-        else set()
+        selectors.touchpoint_ids_kept(org=request.org, touchpoint_ids=ids) if can_edit else set()
     )
     for tp in touchpoints:
         tp.health = health.get(tp.pk)
@@ -432,18 +430,9 @@ def touchpoint_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "stage": touchpoint.stage,
         "journey": touchpoint.stage.journey,
         "health": health.get(touchpoint.pk),
-        "surveys": list(
-            feedback_touchpoints.surveys_for_touchpoint(org=org, touchpoint=touchpoint)
-        ),
-        "campaigns": list(
-            feedback_touchpoints.campaigns_for_touchpoint(org=org, touchpoint=touchpoint)
-        ),
-        "responses": list(
-            feedback_touchpoints.recent_responses_for_touchpoint(org=org, touchpoint=touchpoint)
-        ),
-        "response_count": feedback_touchpoints.touchpoint_response_count(
-            org=org, touchpoint=touchpoint
-        ),
+        # What the apps built on journeys show about it (feedback: surveys, campaigns,
+        # responses), without journeys importing them.
+        "panels": extensions.collect("touchpoint.panels", org=org, touchpoint=touchpoint),
         "can_edit": request.membership.can(Role.MANAGER),
     }
     return render(request, "journeys/touchpoint_detail.html", context)

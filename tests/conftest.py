@@ -161,3 +161,22 @@ def api(org, api_client_for) -> APIClient:
 @pytest.fixture
 def outsider_api(other_org, api_client_for) -> APIClient:
     return api_client_for(other_org)
+
+
+@pytest.fixture
+def contribute(monkeypatch):
+    """``contribute(app_label, hook, dotted_path)``: make an installed app contribute to a
+    hook of ``cxplatform.extensions`` for this test (as its AppConfig would)."""
+    from django.apps import apps
+
+    from cxplatform import extensions
+
+    def add(app_label: str, hook: str, path: str) -> None:
+        config = apps.get_app_config(app_label)
+        contributes = {**getattr(config, "contributes", {}), hook: path}
+        monkeypatch.setattr(config, "contributes", contributes, raising=False)
+        extensions.contributions.cache_clear()
+
+    yield add
+    monkeypatch.undo()
+    extensions.contributions.cache_clear()

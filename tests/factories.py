@@ -11,7 +11,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from cxplatform import services
-from cxplatform.models import Membership, Organization, Role, Team
+from cxplatform.models import Employee, Membership, Organization, Role, Team
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -41,6 +41,15 @@ class TeamFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class EmployeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Employee
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"employee{n}@staff.example")
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

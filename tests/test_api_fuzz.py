@@ -34,7 +34,7 @@ from cxplatform.models import Role
 from cxplatform.wsgi import application
 from feedback.models import InvitationStatus
 from feedback.scoring import QuestionType
-from tests.factories import TeamFactory, api_key_for
+from tests.factories import EmployeeFactory, TeamFactory, api_key_for
 from tests.feedback.factories import (
     CampaignFactory,
     ContactFactory,
@@ -46,7 +46,6 @@ from tests.feedback.factories import (
     SurveyFactory,
 )
 from tests.journeys.factories import JourneyFactory, StageFactory, TouchpointFactory
-from tests.scorecards.factories import EmployeeFactory
 
 pytestmark = pytest.mark.fuzz
 

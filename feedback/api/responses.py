@@ -37,14 +37,13 @@ from rest_framework.response import Response as ApiResponse
 
 from cxplatform import rest
 from cxplatform.api import OrgViewSet, router
-from cxplatform.models import Role
+from cxplatform.models import Employee, Role
 from feedback.models import Contact, Response, ResponseChannel, Survey
 from feedback.scoring import Category, QuestionType
 from feedback.selectors import responses as selectors
 from feedback.services import contacts as contact_services
 from feedback.services import responses as services
 from journeys.models import Touchpoint
-from scorecards.models import Employee
 
 
 class AnswerSerializer(serializers.Serializer):

@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cxplatform.models import Organization, Team
+from cxplatform.models import Employee, Organization, Team
 from cxplatform.services import SYSTEM
 from feedback.models import (
     Answer,
@@ -51,7 +51,6 @@ from feedback.models import (
 from feedback.scoring import Category, QuestionType, category_for
 from feedback.services import followup, invitations, respondent
 from journeys.models import Component, Touchpoint
-from scorecards.models import Employee
 
 MONTHS = 6
 QUICK_MONTHS = 2

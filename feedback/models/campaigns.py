@@ -143,7 +143,7 @@ class Invitation(models.Model):
         related_name="invitations",
     )
     employee = models.ForeignKey(
-        "scorecards.Employee",
+        "cxplatform.Employee",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -61,7 +61,7 @@ class Response(models.Model):
         related_name="responses",
     )
     employee = models.ForeignKey(
-        "scorecards.Employee",
+        "cxplatform.Employee",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

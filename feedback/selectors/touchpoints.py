@@ -1,5 +1,6 @@
-"""Reads of the feedback attached to one touchpoint (for the journeys app's touchpoint page
-and its delete-or-archive rule). Every function is scoped to ``org``."""
+"""Reads of the feedback attached to one touchpoint, for the journeys app's touchpoint page
+(feedback's ``touchpoint.panels`` contribution: journeys never imports feedback). Every
+function is scoped to ``org``."""
 
 from __future__ import annotations
 
@@ -8,32 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from cxplatform.models import Organization
-from feedback.models import Campaign, Invitation, Response, Survey
-
-
-def touchpoint_has_feedback(*, org: Organization, touchpoint: Any) -> bool:
-    """True when a response or an invitation points at the touchpoint: its history must be
-    kept, so it is archived rather than deleted."""
-    return (
-        Response.objects.for_org(org).filter(touchpoint=touchpoint).exists()
-        or Invitation.objects.for_org(org).filter(touchpoint=touchpoint).exists()
-    )
-
-
-def touchpoint_ids_in_use(*, org: Organization, touchpoint_ids: list[int]) -> set[int]:
-    """Of ``touchpoint_ids``, those that feedback rows (responses, invitations) or feedback
-    set-up (surveys, campaigns) point at. Their foreign keys protect them from deletion."""
-    if not touchpoint_ids:
-        return set()
-    used: set[int] = set()
-    for model in (Response, Invitation, Survey, Campaign):
-        used.update(
-            model.objects.for_org(org)
-            .filter(touchpoint_id__in=touchpoint_ids)
-            .values_list("touchpoint_id", flat=True)
-            .distinct()
-        )
-    return used
+from feedback.models import Campaign, Response, Survey
 
 
 def surveys_for_touchpoint(*, org: Organization, touchpoint: Any) -> QuerySet[Survey]:
@@ -71,3 +47,18 @@ def recent_responses_for_touchpoint(
 
 def touchpoint_response_count(*, org: Organization, touchpoint: Any) -> int:
     return Response.objects.for_org(org).counted().filter(touchpoint=touchpoint).count()
+
+
+def touchpoint_panels(*, org: Organization, touchpoint: Any) -> list[dict[str, Any]]:
+    """The touchpoint page's feedback: its surveys, campaigns and latest responses."""
+    response_count = touchpoint_response_count(org=org, touchpoint=touchpoint)
+    return [
+        {
+            "template": "feedback/_touchpoint_panel.html",
+            "facts": [{"label": "Responses", "value": response_count}],
+            "surveys": list(surveys_for_touchpoint(org=org, touchpoint=touchpoint)),
+            "campaigns": list(campaigns_for_touchpoint(org=org, touchpoint=touchpoint)),
+            "responses": list(recent_responses_for_touchpoint(org=org, touchpoint=touchpoint)),
+            "response_count": response_count,
+        }
+    ]

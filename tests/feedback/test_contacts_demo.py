@@ -10,12 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Count
 
+from cxplatform.models import Employee
 from cxplatform.services import SYSTEM
 from feedback.demo import contacts as demo_contacts
 from feedback.demo import responses as demo_responses
 from feedback.models import Answer, Contact, Invitation, Response
 from feedback.services import surveys
-from scorecards.models import Employee
 from tests.factories import OrganizationFactory, TeamFactory
 from tests.journeys.factories import TouchpointFactory
 

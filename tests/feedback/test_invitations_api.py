@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from cxplatform.models import AuditEvent, Role
 from feedback.models import Contact, Invitation
+from tests.factories import EmployeeFactory
 from tests.feedback.factories import ContactFactory, InvitationFactory, SurveyFactory
 from tests.journeys.factories import TouchpointFactory
-from tests.scorecards.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -127,7 +127,7 @@ def test_recording_sets_the_score_its_category_and_the_comment(org):
 
 
 def test_an_invitations_response_takes_its_contact_touchpoint_and_employee(org):
-    from tests.scorecards.factories import EmployeeFactory
+    from tests.factories import EmployeeFactory
 
     touchpoint = TouchpointFactory(organization=org)
     employee = EmployeeFactory(organization=org)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import sys
-import types
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -400,17 +398,15 @@ def test_the_map_fragment_comes_alone_through_htmx(manager, journey):
     assert response["HX-Retarget"] == "#journey-map"
 
 
+def fake_health(*, org, touchpoint_ids):
+    checkout = Touchpoint.objects.get(pk__in=touchpoint_ids, name="Checkout")
+    return {checkout.pk: {"metric": "nps", "value": 42.0, "n": 120}}
+
+
 def test_the_health_badge_reads_the_metric_rollups_when_scorecards_offers_them(
-    manager, journey, monkeypatch
+    manager, journey, contribute
 ):
-    checkout = stage_of(journey, "Buy").touchpoints.get()
-    fake = types.ModuleType("scorecards.selectors")
-
-    def touchpoint_health(*, org, touchpoint_ids):
-        return {checkout.pk: {"metric": "nps", "value": 42.0, "n": 120}}
-
-    fake.touchpoint_health = touchpoint_health
-    monkeypatch.setitem(sys.modules, "scorecards.selectors", fake)
+    contribute("scorecards", "touchpoint.health", f"{__name__}.fake_health")
 
     html = manager.get(reverse("journeys:journey_map", args=[journey.pk])).content.decode()
 

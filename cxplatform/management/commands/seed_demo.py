@@ -1,19 +1,15 @@
 """Seed the demo organization. Safe to run twice: every step gets or creates.
 
-Each app adds its own demo data through a ``demo`` module with a ``seed(org, stdout)``
-function; they run in INSTALLED_APPS order (cxplatform first, then journeys, feedback,
-scorecards), so later apps can build on earlier ones.
+Each installed app adds its own demo data through its ``demo.seed`` contribution
+(``cxplatform.extensions``); they run in INSTALLED_APPS order (journeys, then feedback,
+then scorecards), so later apps can build on earlier ones.
 """
 
 from __future__ import annotations
 
-import importlib
-
-from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.utils.module_loading import module_has_submodule
 
-from cxplatform import demo
+from cxplatform import demo, extensions
 
 
 class Command(BaseCommand):
@@ -24,16 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, quick: bool, **options):
         org = demo.seed_core(stdout=self.stdout)
-        for config in apps.get_app_configs():
-            if config.name == "cxplatform" or config.name.split(".")[0] not in {
-                "journeys",
-                "feedback",
-                "scorecards",
-            }:
-                continue
-            if module_has_submodule(config.module, "demo"):
-                module = importlib.import_module(f"{config.name}.demo")
-                module.seed(org=org, stdout=self.stdout, quick=quick)
+        for seed in extensions.contributions("demo.seed"):
+            seed(org=org, stdout=self.stdout, quick=quick)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo organization ready. Sign in with:"))
         for email, role in demo.DEMO_USERS:

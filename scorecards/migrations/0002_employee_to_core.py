@@ -1,0 +1,17 @@
+"""Employee now lives in the core (cxplatform.0003 renamed its table): drop the state."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("scorecards", "0001_initial"),
+        ("cxplatform", "0003_employee"),
+        ("feedback", "0004_employee_in_core"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.DeleteModel(name="Employee")],
+        ),
+    ]
