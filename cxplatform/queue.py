@@ -34,6 +34,13 @@ def enqueue(task_name: str, *args: Any, **kwargs: Any) -> None:
     transaction.on_commit(functools.partial(send_now, task_name, args, kwargs), robust=True)
 
 
+def is_eager() -> bool:
+    """True when tasks run in-process (no broker: the demo, most tests)."""
+    from cxplatform.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
 def send_now(
     task_name: str, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
 ) -> None:
@@ -43,7 +50,7 @@ def send_now(
     from cxplatform.celery import app
 
     kwargs = kwargs or {}
-    if app.conf.task_always_eager:
+    if is_eager():
         # In-process: run the registered task now (errors propagate, as eager tasks do).
         _task(task_name).apply(args=args, kwargs=kwargs, throw=True)
         return

@@ -198,8 +198,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # The beat schedule lives here, in code; each entry enqueues a thin task.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "heartbeat": {"task": "cxplatform.tasks.heartbeat", "schedule": 60.0},
-    # Responses (feedback): complete abandoned scored responses; re-enqueue lost follow-ups.
+    # Responses (feedback): complete abandoned scored responses.
     "responses-sweep": {"task": "feedback.tasks.responses.responses_sweep", "schedule": 120.0},
+    # The after-response pipeline: re-pend rows of lost workers, pass what a lost message
+    # left pending; prune old done rows.
+    "pipeline-sweep": {
+        "task": "feedback.tasks.pipeline.pipeline_sweep",
+        "schedule": env.float("CX_PIPELINE_SWEEP_SECONDS", default=30.0),
+    },
+    "pipeline-prune": {"task": "feedback.tasks.pipeline.pipeline_prune", "schedule": 3600.0},
     # Campaign delivery (feedback): the sweep re-enqueues claimable invitations (a lost
     # broker message loses nothing); scheduled launches, reminders and link expiry.
     "delivery-sweep": {
@@ -312,9 +319,13 @@ CX_INVITATION_TTL = timedelta(days=env.int("CX_INVITATION_TTL_DAYS", default=30)
 # The embedded demo (no broker) imports CSV files in a thread, so their progress shows.
 CX_IMPORT_IN_THREAD = env.bool("CX_IMPORT_IN_THREAD", default=False)
 CX_API_KEY_PREFIX = "cx_"
-# The after-response fan-out (feedback.services.followup): each handler(response) must be
-# safe to repeat. Later: closed-loop rules, metric rollups, points, webhooks.
-CX_RESPONSE_HANDLERS = ["feedback.services.followup.sentiment_handler"]
+# The after-response pipeline (steps: feedback/pipeline.py; running: feedback.services.
+# pipeline). A claimed row is re-pended by the sweep once its lease expires; a pass hands
+# on to a new task after PASS_SECONDS; done rows are pruned after KEEP_DONE_DAYS.
+CX_PIPELINE_BATCH_SIZE = env.int("CX_PIPELINE_BATCH_SIZE", default=100)
+CX_PIPELINE_LEASE_SECONDS = env.float("CX_PIPELINE_LEASE_SECONDS", default=300.0)
+CX_PIPELINE_PASS_SECONDS = env.float("CX_PIPELINE_PASS_SECONDS", default=60.0)
+CX_PIPELINE_KEEP_DONE = timedelta(days=env.int("CX_PIPELINE_KEEP_DONE_DAYS", default=7))
 # A response with its score but no Send is completed (and counted) after this idle time.
 CX_PARTIAL_COMPLETE_AFTER = timedelta(minutes=env.int("CX_PARTIAL_COMPLETE_MINUTES", default=30))
 # Campaign delivery (feedback.services.delivery). Rate limit in emails per second, shared

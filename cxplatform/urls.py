@@ -61,6 +61,7 @@ settings_urls = [
     path("api-keys/", views.api_key_list, name="api_key_list"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("background/", views.background_work, name="background_work"),
 ]
 
 api_urls = [

@@ -183,6 +183,21 @@ def team_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("team_list")
 
 
+@require_GET
+@org_member_required(Role.ADMIN)
+def background_work(request: AuthedRequest) -> HttpResponse:
+    """What the workers are doing for this organization, and what failed: each installed
+    app contributes its section (``background.sections``)."""
+    from django.conf import settings
+
+    context = {
+        "sections": extensions.collect("background.sections", org=request.org),
+        "heartbeat": selectors.last_heartbeat(),
+        "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    }
+    return render(request, "cxplatform/background_work.html", context)
+
+
 EMPLOYEES_PER_PAGE = 50
 
 

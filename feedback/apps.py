@@ -11,6 +11,6 @@ class FeedbackConfig(AppConfig):
         "dashboard.cards": "feedback.dashboard.cards",
         "dashboard.panels": "feedback.dashboard.panels",
         "demo.seed": "feedback.demo.seed",
-        "background.sections": "feedback.selectors.background.sections",
+        "background.sections": "feedback.selectors.pipeline.background_sections",
         "touchpoint.panels": "feedback.selectors.touchpoints.touchpoint_panels",
     }

@@ -7,6 +7,7 @@ from feedback.views import (
     cases,
     contacts,
     email_links,
+    pipeline,
     respondent,
     responses,
     surveys,
@@ -21,4 +22,5 @@ urlpatterns = [
     *cases.urlpatterns,
     *respondent.urlpatterns,
     *email_links.urlpatterns,
+    *pipeline.urlpatterns,
 ]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from feedback.api import campaigns, contacts, invitations, responses, surveys
+from feedback.api import campaigns, contacts, invitations, pipeline, responses, surveys
 
-__all__ = ["campaigns", "contacts", "invitations", "responses", "surveys"]
+__all__ = ["campaigns", "contacts", "invitations", "pipeline", "responses", "surveys"]

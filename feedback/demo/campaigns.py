@@ -221,7 +221,6 @@ def _responses(
                 completed=True,
                 started_at=invitation.responded_at,
                 submitted_at=invitation.responded_at,
-                followup_done_at=invitation.responded_at,
             )
         )
     Response.objects.bulk_create(responses, batch_size=500)

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from cxplatform.models import Employee, Organization, Team
 from cxplatform.services import SYSTEM
+from feedback import sentiment as sentiment_analysis
 from feedback.models import (
     Answer,
     Contact,
@@ -49,7 +50,7 @@ from feedback.models import (
     SurveyStatus,
 )
 from feedback.scoring import Category, QuestionType, category_for
-from feedback.services import followup, invitations, respondent
+from feedback.services import invitations, respondent
 from journeys.models import Component, Touchpoint
 
 MONTHS = 6
@@ -369,14 +370,12 @@ def _response_channel(touchpoint: Touchpoint | None, link: bool) -> str:
 
 class _Sentiment:
     def __init__(self) -> None:
-        self.cache: dict[str, tuple[float | None, str]] = {}
+        self.cache: dict[tuple[str, str], tuple[float | None, str]] = {}
 
     def __call__(self, text: str, locale: str) -> tuple[float | None, str]:
-        if not text or locale != "en":
-            return None, ""
-        if text not in self.cache:
-            self.cache[text] = followup.sentiment_of(text)
-        return self.cache[text]
+        if (text, locale) not in self.cache:
+            self.cache[text, locale] = sentiment_analysis.analyse(text, locale=locale)
+        return self.cache[text, locale]
 
 
 def _history(org: Organization, *, quick: bool, stdout: Any) -> tuple[int, int]:
@@ -592,7 +591,6 @@ def _response(
         user_agent="Mozilla/5.0 (demo)",
         started_at=submitted - timedelta(seconds=rng.randrange(20, 240)),
         submitted_at=submitted,
-        followup_done_at=submitted,
     )
     return response, answers
 

@@ -13,6 +13,7 @@ from feedback.models.campaigns import (
     Segment,
 )
 from feedback.models.contacts import Contact, ContactImport, ImportStatus
+from feedback.models.pipeline import PipelineStep, StepStatus
 from feedback.models.responses import Answer, Response, ResponseChannel
 from feedback.models.surveys import Question, Survey, SurveyKind, SurveyStatus
 
@@ -28,10 +29,12 @@ __all__ = [
     "Invitation",
     "InvitationChannel",
     "InvitationStatus",
+    "PipelineStep",
     "Question",
     "Response",
     "ResponseChannel",
     "Segment",
+    "StepStatus",
     "Survey",
     "SurveyKind",
     "SurveyStatus",

@@ -85,9 +85,6 @@ class Response(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    followup_done_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the after-response work (rules, rollups…) ran."
-    )
 
     objects = ResponseQuerySet.as_manager()
 

@@ -1,5 +1,6 @@
 """Business operations of the feedback domain, one module per sub-domain:
-contacts, surveys, invitations, respondent, responses, followup, campaigns, delivery.
+contacts, surveys, invitations, respondent, responses, pipeline (running the
+after-response steps), sentiment, campaigns, delivery.
 
 Import the module you need: ``from feedback.services import responses``.
 """

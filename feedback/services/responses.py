@@ -18,8 +18,9 @@ else that records an answer call ``response_record``. It guarantees:
   (``responses_complete_abandoned``) after ``CX_PARTIAL_COMPLETE_AFTER`` of inactivity: a
   one-click score is a real answer and counts, but the respondent gets the time to
   finish first, and the after-response work runs once, on completion.
-- **After commit**, completion hands the response to ``followup.response_committed``,
-  which fans out the slow work (sentiment, loop rules, rollups, points, webhooks).
+- **The after-response pipeline**: the transaction (or single statement) that completes a
+  response also writes its pipeline rows (``feedback/pipeline.py``: sentiment, loop
+  rules, rollups, points, webhooks); after commit the workers are nudged (debounced).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from feedback.models import (
     Answer,
     Invitation,
     InvitationStatus,
+    PipelineStep,
     Question,
     Response,
     ResponseChannel,
@@ -49,7 +51,7 @@ from feedback.models import (
     SurveyStatus,
 )
 from feedback.scoring import SCALES, QuestionType, category_for, in_range
-from feedback.services import followup
+from feedback.services import pipeline
 
 TEXT_MAX = 5000
 _INT_RE = re.compile(r"^\s*-?[0-9]{1,6}\s*$", re.ASCII)
@@ -301,7 +303,7 @@ def _after_record(recorded: Recorded, actor: Actor | None) -> None:
             obj=recorded.response,
         )
     if recorded.completed_now:
-        followup.response_committed(recorded.response.pk)
+        pipeline.nudge_after_commit()
 
 
 def _record_new(
@@ -376,6 +378,8 @@ def _record_new(
     for answer in fresh.values():
         answer.response = response
     Answer.objects.bulk_create(fresh.values())
+    if complete:
+        PipelineStep.objects.bulk_create(pipeline.pending_rows(response, now))
     if invitation is not None:
         _mark_invitation_responded(invitation, now)
     return Recorded(response, created=True, completed_now=complete)
@@ -390,9 +394,10 @@ def _columns(model: type, exclude: tuple[str, ...] = ()) -> list[Any]:
 def _insert_in_one_statement(
     response: Response, answers: list[Answer], invitation: Invitation | None, now: datetime
 ) -> None:
-    """PostgreSQL: the response, its answers and the invitation's status in ONE statement
-    (data-modifying CTEs), so a new response costs one round trip and, outside a
-    transaction, one commit. A unique violation raises IntegrityError as the ORM would."""
+    """PostgreSQL: the response, its answers, its pipeline rows (when complete) and the
+    invitation's status in ONE statement (data-modifying CTEs), so a new response costs
+    one round trip and, outside a transaction, one commit. A unique violation raises
+    IntegrityError as the ORM would."""
     quote = connection.ops.quote_name
     params: list[Any] = []
 
@@ -417,6 +422,18 @@ def _insert_in_one_statement(
         sql.append(
             f", a AS (INSERT INTO {quote(Answer._meta.db_table)} "  # noqa: S608
             f"({quote('response_id')}, {', '.join(quote(f.column) for f in answer_fields)}) "
+            f"VALUES {rows})"
+        )
+    steps = pipeline.pending_rows(response, now) if response.completed else []
+    if steps:
+        step_fields = _columns(PipelineStep, exclude=("response_id",))
+        rows = ", ".join(
+            f"((SELECT id FROM r), {values(row, step_fields)})"  # noqa: S608
+            for row in steps
+        )
+        sql.append(
+            f", p AS (INSERT INTO {quote(PipelineStep._meta.db_table)} "  # noqa: S608
+            f"({quote('response_id')}, {', '.join(quote(f.column) for f in step_fields)}) "
             f"VALUES {rows})"
         )
     if invitation is not None:
@@ -512,6 +529,8 @@ def _record_existing(
     if user_agent and not response.user_agent:
         response.user_agent = user_agent[:300]
     response.save()
+    if completed_now:
+        pipeline.schedule(response, now=now)
     return Recorded(response, created=False, completed_now=completed_now)
 
 
@@ -686,7 +705,9 @@ def responses_complete_abandoned(*, now: datetime | None = None, batch: int = 50
                 completed=True, submitted_at=updated_at
             ):
                 done += 1
-                followup.response_committed(pk)
+                pipeline.schedule(Response.objects.get(pk=pk), now=now)
+    if done:
+        pipeline.nudge_after_commit()
     return done
 
 

@@ -7,5 +7,6 @@ from feedback.tasks import (
     campaigns,  # noqa: F401
     contacts,  # noqa: F401
     delivery,  # noqa: F401
+    pipeline,  # noqa: F401
     responses,  # noqa: F401
 )

@@ -14,6 +14,7 @@ from feedback.models import (
     Contact,
     ContactImport,
     Invitation,
+    PipelineStep,
     Question,
     Response,
     Segment,
@@ -152,3 +153,17 @@ class ResponseFactory(factory.django.DjangoModelFactory):
                 question_type=question.type,
                 value_number=self.primary_score,
             )
+
+
+class PipelineStepFactory(factory.django.DjangoModelFactory):
+    """A failed after-response step (open rows are what the API lists)."""
+
+    class Meta:
+        model = PipelineStep
+
+    organization = factory.SubFactory(OrganizationFactory)
+    response = factory.SubFactory(ResponseFactory, organization=SAME_ORG)
+    step = "sentiment"
+    status = "failed"
+    attempts = 5
+    last_error = "RuntimeError: boom"

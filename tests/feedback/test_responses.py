@@ -1,4 +1,5 @@
-"""Responses: the recording service, the follow-up fan-out, the staff feed and the export."""
+"""Responses: the recording service, the staff feed and the export (after-response work:
+test_pipeline.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from cxplatform.services import SYSTEM
 from feedback.models import Question, Response
-from feedback.services import followup
 from feedback.services import responses as services
 from feedback.services import surveys as survey_services
 from feedback.tasks import responses as tasks
@@ -168,71 +167,6 @@ def test_a_repeated_external_ref_returns_the_first_response(org):
     assert not again.created
     assert again.response.pk == first.response.pk
     assert Response.objects.get().primary_score == 8
-
-
-# ---------------------------------------------------------------------------- follow-up
-
-
-def test_the_followup_runs_every_handler_after_commit_and_stamps_the_response(
-    org, django_capture_on_commit_callbacks
-):
-    survey = SurveyFactory(organization=org)
-    primary = survey.questions.get(is_primary=True)
-    comment = survey.questions.get(type="text")
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        recorded = record(survey, {primary.pk: "2", comment.pk: "Terrible, rude and slow."})
-    assert len(callbacks) == 1  # enqueued only once the transaction commits
-    assert Response.objects.get().followup_done_at is None
-    callbacks[0]()
-    response = Response.objects.get(pk=recorded.response.pk)
-    assert response.sentiment_label == "negative"
-    assert response.sentiment < -0.05
-    assert response.followup_done_at is not None
-
-
-calls: list[int] = []
-
-
-def counting_handler(response):
-    calls.append(response.pk)
-
-
-@override_settings(
-    CX_RESPONSE_HANDLERS=[
-        "feedback.services.followup.sentiment_handler",
-        "tests.feedback.test_responses.counting_handler",
-    ]
-)
-def test_handlers_come_from_the_setting_and_running_twice_is_harmless(org):
-    response = ResponseFactory(organization=org, comment="Great service, thank you!")
-    calls.clear()
-    tasks.response_followup(response.pk)
-    tasks.response_followup(response.pk)
-    response.refresh_from_db()
-    assert calls == [response.pk, response.pk]
-    assert response.sentiment_label == "positive"
-
-
-def test_comments_in_other_languages_get_no_sentiment_rather_than_a_wrong_one(org):
-    response = ResponseFactory(organization=org, comment="Alles super, danke!", locale="de")
-    followup.sentiment_handler(response)
-    response.refresh_from_db()
-    assert response.sentiment is None
-    assert response.sentiment_label == ""
-
-
-def test_the_sweep_reenqueues_completed_responses_whose_followup_never_ran(org, time_machine):
-    time_machine.move_to(timezone.now(), tick=False)
-    old = ResponseFactory(organization=org, comment="ok", submitted_at=timezone.now())
-    time_machine.shift(timedelta(minutes=10))
-    fresh = ResponseFactory(organization=org, submitted_at=timezone.now())
-    enqueued = followup.followup_sweep()
-    assert enqueued == [old.pk]
-    old.refresh_from_db()
-    assert old.followup_done_at is not None  # eager in tests: the task ran
-    fresh.refresh_from_db()
-    assert fresh.followup_done_at is None
-    assert followup.followup_sweep() == []
 
 
 # ---------------------------------------------------------------------------- the feed
