@@ -12,6 +12,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("cxplatform", "0002_organization_language_choices"),
         ("scorecards", "0001_initial"),
+        # Every migration that points at scorecards_employee by its old name runs first.
+        ("feedback", "0003_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
