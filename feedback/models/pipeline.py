@@ -44,7 +44,10 @@ class PipelineStepQuerySet(OrgQuerySet):
 
 
 class PipelineStep(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique constraint starts with the organization.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     response = models.ForeignKey(
         "feedback.Response", on_delete=models.CASCADE, related_name="pipeline_steps"
     )

@@ -30,8 +30,9 @@ FILTERS = (
 
 
 def invitation_by_token(token: str, *, with_organization: bool = True) -> Invitation | None:
-    """The invitation of a survey link, with its survey and contact (the save needs no
-    more; the pages also show the organization's name)."""
+    """The invitation of a link (survey, one-click score, unsubscribe), with its survey and
+    contact (the save needs no more; the pages also show the organization's name). The
+    one lookup by token: a token too long to be one is not looked up."""
     if not token or len(token) > 64:
         return None
     related = ("survey", "contact", "organization") if with_organization else ("survey", "contact")

@@ -770,16 +770,6 @@ def _send_reminders(ids: list[int], lease: datetime, *, deadline: float | None) 
 # --- after the email left: opens, unsubscribes, bounces, complaints ----------------------
 
 
-def invitation_by_token(token: str) -> Invitation | None:
-    if not token or len(token) > 64:
-        return None
-    return (
-        Invitation.objects.select_related("contact", "organization", "survey")
-        .filter(token=token)
-        .first()
-    )
-
-
 def invitation_opened(*, token: str, now: datetime | None = None) -> bool:
     """The open pixel was fetched: set ``opened_at`` once (sent → opened). Only the first
     open changes anything, so a repeated or scanned pixel is harmless."""

@@ -43,7 +43,7 @@ from feedback.models import PipelineStep, Response, StepStatus
 logger = logging.getLogger(__name__)
 
 PASS_TASK = "feedback.tasks.pipeline.pipeline_pass"  # noqa: S105 - a task name
-NUDGE_INTERVAL = 0.05  # seconds: at most ~20 messages a second per web process
+NUDGE_INTERVAL = 0.1  # seconds: at most ~10 messages a second per web process
 ERROR_MAX = 2000
 
 # ---------------------------------------------------------------------------- scheduling

@@ -308,28 +308,30 @@ def answer_save(
         return None, errors
     primary = next((q for q in questions if q.is_primary), None)
     recorded = responses.response_record(
-        # Only the id is used: the page's query need not join the organization.
-        org=Organization(pk=invitation.organization_id),
-        survey=invitation.survey,
-        questions=questions,
-        answers=cleaned,
-        channel=(
-            ResponseChannel.EMAIL
-            if invitation.channel == "email" and invitation.sent_at
-            else ResponseChannel.WEB
-        ),
-        complete=final and not errors,
-        invitation=invitation,
-        locale=locale,
-        user_agent=user_agent,
-        flag_rule=_flag_rule(
-            invitation=invitation,
-            user_agent=user_agent,
-            oneclick=oneclick,
-            final=final and not errors,
-            primary=primary,
+        responses.ResponseInput(
+            # Only the id is used: the page's query need not join the organization.
+            org=Organization(pk=invitation.organization_id),
+            survey=invitation.survey,
+            questions=questions,
             answers=cleaned,
-            now=now,
-        ),
+            channel=(
+                ResponseChannel.EMAIL
+                if invitation.channel == "email" and invitation.sent_at
+                else ResponseChannel.WEB
+            ),
+            complete=final and not errors,
+            invitation=invitation,
+            locale=locale,
+            user_agent=user_agent,
+            flag_rule=_flag_rule(
+                invitation=invitation,
+                user_agent=user_agent,
+                oneclick=oneclick,
+                final=final and not errors,
+                primary=primary,
+                answers=cleaned,
+                now=now,
+            ),
+        )
     )
     return recorded, errors

@@ -227,69 +227,55 @@ def _summary(
     return primary_type, score, category, "\n\n".join(comments)
 
 
-def response_record(
-    *,
-    org: Organization,
-    survey: Survey,
-    questions: list[Question],
-    answers: dict[int, AnswerValue],
-    channel: str,
-    complete: bool,
-    invitation: Invitation | None = None,
-    contact: Any = None,
-    touchpoint: Any = None,
-    employee: Any = None,
-    campaign: Any = None,
-    locale: str = "",
-    user_agent: str = "",
-    external_ref: str = "",
-    submitted_at: datetime | None = None,
-    flag_rule: FlagRule | None = None,
-    actor: Actor | None = None,
-) -> Recorded:
-    """Record ``answers`` (already validated by ``answers_clean``) for ``survey``.
+@dataclass(frozen=True)
+class ResponseInput:
+    """Everything recording a response needs, the answers already validated
+    (``answers_clean``). With an ``invitation``, contact, touchpoint, employee and campaign
+    come from it; otherwise from the fields (touchpoint defaults to the survey's)."""
 
-    With an ``invitation``, contact, touchpoint, employee and campaign come from it, and
-    at most one response exists for it however many requests race. With an
-    ``external_ref``, a repeat returns the first response unchanged. Once a response is
-    completed it is final: later calls change nothing (``already_completed``).
+    org: Organization
+    survey: Survey
+    questions: list[Question]
+    answers: dict[int, AnswerValue]
+    channel: str
+    complete: bool
+    invitation: Invitation | None = None
+    contact: Any = None
+    touchpoint: Any = None
+    employee: Any = None
+    campaign: Any = None
+    locale: str = ""
+    user_agent: str = ""
+    external_ref: str = ""
+    submitted_at: datetime | None = None
+    flag_rule: FlagRule | None = None
+
+
+def response_record(data: ResponseInput, *, actor: Actor | None = None) -> Recorded:
+    """Record ``data.answers`` for ``data.survey``.
+
+    With an ``invitation``, at most one response exists for it however many requests
+    race. With an ``external_ref``, a repeat returns the first response unchanged. Once a
+    response is completed it is final: later calls change nothing (``already_completed``).
     """
-    kwargs = {
-        "org": org,
-        "survey": survey,
-        "questions": questions,
-        "answers": answers,
-        "channel": channel,
-        "complete": complete,
-        "invitation": invitation,
-        "contact": contact,
-        "touchpoint": touchpoint,
-        "employee": employee,
-        "campaign": campaign,
-        "locale": locale,
-        "user_agent": user_agent,
-        "external_ref": external_ref,
-        "submitted_at": submitted_at,
-        "flag_rule": flag_rule,
-    }
     # The common case first: a new response. When the constraint says the response exists
     # (a repeat, or a concurrent request won the race), that attempt is rolled back and
     # the answers go into the existing row instead. On PostgreSQL outside a transaction
     # (the respondent page) the attempt is one statement and so its own transaction.
     try:
         if actor is None and connection.vendor == "postgresql" and connection.get_autocommit():
-            recorded = _record_new(**kwargs, single_statement=True)
+            recorded = _record_new(data, single_statement=True)
             _after_record(recorded, actor)  # on_commit runs at once: the row is committed
             return recorded
         with transaction.atomic():
-            recorded = _record_new(**kwargs)
+            recorded = _record_new(data)
             _after_record(recorded, actor)
             return recorded
     except IntegrityError:
-        if invitation is None and not external_ref:
+        if data.invitation is None and not data.external_ref:
             raise
     with transaction.atomic():
-        recorded = _record_existing(**kwargs)
+        recorded = _record_existing(data)
         _after_record(recorded, actor)
         return recorded
 
@@ -306,31 +292,14 @@ def _after_record(recorded: Recorded, actor: Actor | None) -> None:
         pipeline.nudge_after_commit()
 
 
-def _record_new(
-    *,
-    org: Organization,
-    survey: Survey,
-    questions: list[Question],
-    answers: dict[int, AnswerValue],
-    channel: str,
-    complete: bool,
-    invitation: Invitation | None,
-    contact: Any,
-    touchpoint: Any,
-    employee: Any,
-    campaign: Any,
-    locale: str,
-    user_agent: str,
-    external_ref: str,
-    submitted_at: datetime | None,
-    flag_rule: FlagRule | None,
-    single_statement: bool = False,
-) -> Recorded:
+def _record_new(data: ResponseInput, *, single_statement: bool = False) -> Recorded:
+    org, survey, questions, invitation = data.org, data.survey, data.questions, data.invitation
     now = timezone.now()
     by_id = {q.pk: q for q in questions}
     # Ids, not rows: the invitation's relations need no query of their own.
-    contact_id = _pk(contact)
-    touchpoint_id, employee_id, campaign_id = _pk(touchpoint), _pk(employee), _pk(campaign)
+    contact_id = _pk(data.contact)
+    touchpoint_id, employee_id = _pk(data.touchpoint), _pk(data.employee)
+    campaign_id = _pk(data.campaign)
     if invitation is not None:
         contact_id = invitation.contact_id
         touchpoint_id = touchpoint_id or invitation.touchpoint_id
@@ -340,14 +309,15 @@ def _record_new(
 
     # First try: a new response with these answers (the common case: one INSERT each).
     fresh: dict[int, Answer] = {}
-    for qid, value in answers.items():
+    for qid, value in data.answers.items():
         if value.empty or qid not in by_id:
             continue
         answer = Answer(organization=org, question_id=qid)
         _apply_answer(answer, by_id[qid], value, now)
         fresh[qid] = answer
     primary_type, score, category, comment = _summary(questions, fresh)
-    flagged, reason = flag_rule(None, {}) if flag_rule else (None, "")
+    flagged, reason = data.flag_rule(None, {}) if data.flag_rule else (None, "")
+    complete = data.complete
     response = Response(
         organization=org,
         invitation=invitation,
@@ -356,18 +326,18 @@ def _record_new(
         campaign_id=campaign_id,
         touchpoint_id=touchpoint_id,
         employee_id=employee_id,
-        channel=channel,
-        external_ref=external_ref,
+        channel=data.channel,
+        external_ref=data.external_ref,
         primary_type=primary_type,
         primary_score=score,
         category=category,
         comment=comment,
-        locale=locale,
+        locale=data.locale,
         completed=complete,
-        submitted_at=(submitted_at or now) if complete else None,
+        submitted_at=(data.submitted_at or now) if complete else None,
         flagged_automated=bool(flagged),
         flag_reason=reason[:200] if flagged else "",
-        user_agent=user_agent[:300],
+        user_agent=data.user_agent[:300],
         started_at=now,
     )
     response.updated_at = now
@@ -452,27 +422,16 @@ def _insert_in_one_statement(
         answer.response = response
 
 
-def _record_existing(
-    *,
-    org: Organization,
-    questions: list[Question],
-    answers: dict[int, AnswerValue],
-    complete: bool,
-    invitation: Invitation | None,
-    user_agent: str,
-    external_ref: str,
-    submitted_at: datetime | None,
-    flag_rule: FlagRule | None,
-    **_: Any,
-) -> Recorded:
+def _record_existing(data: ResponseInput) -> Recorded:
     """Add the answers to the response that exists, locked against concurrent saves."""
+    invitation, external_ref, flag_rule = data.invitation, data.external_ref, data.flag_rule
     now = timezone.now()
-    by_id = {q.pk: q for q in questions}
+    by_id = {q.pk: q for q in data.questions}
     existing_qs = Response.objects.select_for_update()
     if invitation is not None:
         existing_qs = existing_qs.filter(invitation=invitation)
     else:
-        existing_qs = existing_qs.filter(organization=org, external_ref=external_ref)
+        existing_qs = existing_qs.filter(organization=data.org, external_ref=external_ref)
     response = existing_qs.first()
     if response is None:
         raise IntegrityError("the response that blocked the insert is gone")
@@ -483,7 +442,7 @@ def _record_existing(
     existing = {a.question_id: a for a in response.answers.all()}
     flagged, reason = flag_rule(response, existing) if flag_rule else (None, "")
     to_create, to_update, to_delete = [], [], []
-    for qid, value in answers.items():
+    for qid, value in data.answers.items():
         if qid not in by_id:
             continue
         answer = existing.get(qid)
@@ -516,18 +475,18 @@ def _record_existing(
                 "answered_at",
             ],
         )
-    primary_type, score, category, comment = _summary(questions, existing)
+    primary_type, score, category, comment = _summary(data.questions, existing)
     response.primary_type, response.primary_score = primary_type, score
     response.category, response.comment = category, comment
     if flagged is True:
         response.flagged_automated, response.flag_reason = True, reason[:200]
     elif flagged is False and response.flagged_automated and is_timing_flag(response.flag_reason):
         response.flagged_automated, response.flag_reason = False, ""
-    completed_now = complete and not response.completed
+    completed_now = data.complete and not response.completed
     if completed_now:
-        response.completed, response.submitted_at = True, submitted_at or now
-    if user_agent and not response.user_agent:
-        response.user_agent = user_agent[:300]
+        response.completed, response.submitted_at = True, data.submitted_at or now
+    if data.user_agent and not response.user_agent:
+        response.user_agent = data.user_agent[:300]
     response.save()
     if completed_now:
         pipeline.schedule(response, now=now)
@@ -668,18 +627,20 @@ def response_record_external(
     if primary is not None and primary.required and cleaned.get(primary.pk, EMPTY).empty:
         raise ValidationError({"score": ["The primary question needs an answer."]})
     return response_record(
-        org=org,
-        survey=survey,
-        questions=questions,
-        answers=cleaned,
-        channel=channel,
-        complete=True,
-        contact=contact,
-        touchpoint=touchpoint,
-        employee=employee,
-        external_ref=external_ref,
-        submitted_at=submitted_at,
-        locale=locale,
+        ResponseInput(
+            org=org,
+            survey=survey,
+            questions=questions,
+            answers=cleaned,
+            channel=channel,
+            complete=True,
+            contact=contact,
+            touchpoint=touchpoint,
+            employee=employee,
+            external_ref=external_ref,
+            submitted_at=submitted_at,
+            locale=locale,
+        ),
         actor=actor,
     )
 

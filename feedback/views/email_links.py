@@ -21,6 +21,7 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from feedback.selectors import responses as response_selectors
 from feedback.services import delivery, respondent
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -45,7 +46,7 @@ def _page(
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = delivery.invitation_by_token(token)
+    invitation = response_selectors.invitation_by_token(token)
     if invitation is None:
         return _page(
             request,

@@ -58,7 +58,8 @@ def with_steps(contribute):
 
 def record(survey, raw, **kwargs):
     questions = list(survey_services.active_questions(survey))
-    return services.response_record(
+    actor = kwargs.pop("actor", None)
+    data = services.ResponseInput(
         org=survey.organization,
         survey=survey,
         questions=questions,
@@ -67,6 +68,7 @@ def record(survey, raw, **kwargs):
         complete=kwargs.pop("complete", True),
         **kwargs,
     )
+    return services.response_record(data, actor=actor)
 
 
 def answer(survey, score, comment=""):

@@ -97,7 +97,8 @@ def test_text_is_trimmed_and_kept_under_its_limit(org):
 def record(survey, raw, **kwargs):
     questions = list(survey_services.active_questions(survey))
     cleaned = services.answers_clean(questions, raw, require=False)
-    return services.response_record(
+    actor = kwargs.pop("actor", None)
+    data = services.ResponseInput(
         org=survey.organization,
         survey=survey,
         questions=questions,
@@ -106,6 +107,7 @@ def record(survey, raw, **kwargs):
         complete=kwargs.pop("complete", True),
         **kwargs,
     )
+    return services.response_record(data, actor=actor)
 
 
 def test_recording_sets_the_score_its_category_and_the_comment(org):

@@ -33,13 +33,15 @@ def _answer(invitations) -> None:
         questions = list(invitation.survey.questions.filter(archived_at__isnull=True))
         primary = next(q for q in questions if q.is_primary)
         responses.response_record(
-            org=invitation.organization,
-            survey=invitation.survey,
-            questions=questions,
-            answers=responses.answers_clean(questions, {primary.pk: 9}, require=False),
-            channel="email",
-            complete=True,
-            invitation=invitation,
+            responses.ResponseInput(
+                org=invitation.organization,
+                survey=invitation.survey,
+                questions=questions,
+                answers=responses.answers_clean(questions, {primary.pk: 9}, require=False),
+                channel="email",
+                complete=True,
+                invitation=invitation,
+            )
         )
 
 
