@@ -317,7 +317,7 @@ CX_API_KEY_PREFIX = "cx_"
 CX_RESPONSE_HANDLERS = ["feedback.services.followup.sentiment_handler"]
 # A response with its score but no Send is completed (and counted) after this idle time.
 CX_PARTIAL_COMPLETE_AFTER = timedelta(minutes=env.int("CX_PARTIAL_COMPLETE_MINUTES", default=30))
-# Campaign delivery (feedback.services.delivery). Rate limit in emails per second, shared
+# Campaign delivery (feedback.services.outbox and transport). Rate limit in emails per second, shared
 # by all workers through Redis (0: no limit). A pass hands on to a new task after
 # PASS_SECONDS; PARALLEL passes start per kick so several workers share a big send.
 CX_DELIVERY_BATCH_SIZE = env.int("CX_DELIVERY_BATCH_SIZE", default=100)

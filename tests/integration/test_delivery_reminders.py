@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cxplatform.services import SYSTEM
 from feedback.models import Campaign, CampaignStatus, Invitation, InvitationStatus
-from feedback.services import campaigns, delivery, responses
+from feedback.services import campaigns, outbox, responses
 from feedback.tasks import campaigns as campaign_tasks
 from tests.factories import OrganizationFactory
 from tests.integration.delivery_support import SmtpSink, make_campaign, wait_until, worker_env
@@ -87,9 +87,7 @@ def test_reminders_go_only_to_non_respondents_even_when_answers_arrive_mid_batch
 
         wait_until(
             lambda: (
-                not Invitation.objects.filter(
-                    delivery.reminder_filter(campaign, timezone.now())
-                ).exists()
+                not outbox.reminders_due(campaign, timezone.now()).exists()
                 and not Invitation.objects.filter(
                     campaign=campaign, claimed_until__isnull=False
                 ).exists()
