@@ -208,7 +208,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "campaigns-launch-due": {
         "task": "feedback.tasks.campaigns.campaigns_launch_due",
-        "schedule": 60.0,
+        "schedule": env.float("CX_CAMPAIGNS_LAUNCH_DUE_SECONDS", default=60.0),
     },
     "campaign-reminders": {"task": "feedback.tasks.campaigns.reminders_send", "schedule": 900.0},
     "invitations-expire": {
