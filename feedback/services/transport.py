@@ -222,7 +222,7 @@ class Connection:
     def _cut_off_if_busy(self) -> None:
         smtp = self.backend.connection if self.raw else None
         if self._busy and smtp is not None and smtp.sock is not None:
-            log.warning("an SMTP exchange ran into its batch's fence (the lease nearly over): cutting it off")
+            log.warning("an SMTP exchange reached its batch's fence: cutting it off")
             with contextlib.suppress(OSError):
                 smtp.sock.shutdown(socket.SHUT_RDWR)
 

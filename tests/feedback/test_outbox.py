@@ -237,3 +237,47 @@ def test_sending_a_claimed_batch_twice_sends_each_email_once(campaign, mailoutbo
     outbox.send_claimed(ids, lease)  # again, as a duplicated message would
     assert len(mailoutbox) == 2
     assert Invitation.objects.filter(status=InvitationStatus.SENT).count() == 2
+
+
+class _WorkerDied(BaseException):
+    """What the loop sees of a SIGKILL: nothing after this point runs."""
+
+
+def test_a_worker_dying_during_a_send_leaves_the_row_pending_under_its_claim(campaign, monkeypatch):
+    (invitation,) = _queued(campaign)
+
+    def dies(self, rendered):
+        raise _WorkerDied
+
+    monkeypatch.setattr(transport.Connection, "send", dies)
+    ids, lease = outbox.claim_batch()
+    with pytest.raises(_WorkerDied):
+        outbox.send_claimed(ids, lease)
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.PENDING  # not marked before its send
+    with time_machine.travel(lease + timedelta(seconds=1)):
+        assert outbox.claim_batch()[0] == [invitation.pk]  # handed on once the lease ends
+
+
+def test_a_worker_dying_during_a_reminder_leaves_it_uncounted(org, monkeypatch):
+    campaign = CampaignFactory(
+        organization=org, status=CampaignStatus.SENT, reminder_after_days=1, max_reminders=1
+    )
+    invitation = InvitationFactory(
+        organization=org,
+        campaign=campaign,
+        survey=campaign.survey,
+        status=InvitationStatus.SENT,
+        sent_at=timezone.now() - timedelta(days=2),
+    )
+
+    def dies(self, rendered):
+        raise _WorkerDied
+
+    monkeypatch.setattr(transport.Connection, "send", dies)
+    with pytest.raises(_WorkerDied):
+        outbox.reminders_run()
+    invitation.refresh_from_db()
+    assert invitation.reminders_sent == 0  # counted only once it has gone
+    with time_machine.travel(invitation.claimed_until + timedelta(seconds=1)):
+        assert outbox.reminders_due(campaign, timezone.now()).get() == invitation
