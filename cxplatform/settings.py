@@ -215,7 +215,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "campaigns-launch-due": {
         "task": "feedback.tasks.campaigns.campaigns_launch_due",
-        "schedule": 60.0,
+        "schedule": env.float("CX_CAMPAIGNS_LAUNCH_DUE_SECONDS", default=60.0),
     },
     "campaign-reminders": {"task": "feedback.tasks.campaigns.reminders_send", "schedule": 900.0},
     "invitations-expire": {
@@ -328,7 +328,7 @@ CX_PIPELINE_PASS_SECONDS = env.float("CX_PIPELINE_PASS_SECONDS", default=60.0)
 CX_PIPELINE_KEEP_DONE = timedelta(days=env.int("CX_PIPELINE_KEEP_DONE_DAYS", default=7))
 # A response with its score but no Send is completed (and counted) after this idle time.
 CX_PARTIAL_COMPLETE_AFTER = timedelta(minutes=env.int("CX_PARTIAL_COMPLETE_MINUTES", default=30))
-# Campaign delivery (feedback.services.delivery). Rate limit in emails per second, shared
+# Campaign delivery (feedback.services.outbox and transport). Rate limit in emails per second, shared
 # by all workers through Redis (0: no limit). A pass hands on to a new task after
 # PASS_SECONDS; PARALLEL passes start per kick so several workers share a big send.
 CX_DELIVERY_BATCH_SIZE = env.int("CX_DELIVERY_BATCH_SIZE", default=100)

@@ -47,7 +47,7 @@ from feedback.models import (
     Survey,
 )
 from feedback.selectors import campaigns as selectors
-from feedback.services import audience, delivery
+from feedback.services import audience, tracking
 from feedback.services import campaigns as services
 from feedback.services import email as email_render
 from journeys.models import Touchpoint
@@ -478,7 +478,7 @@ class DeliveryEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = DeliveryReportSerializer(data=request.data, context={"org": request.org})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        event = delivery.delivery_report(
+        event = tracking.delivery_report(
             org=request.org,
             kind=data["kind"],
             invitation=data["invitation_row"],

@@ -3,6 +3,8 @@ contact asked, the source of truth for delivery; the broker only says "look now"
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -121,6 +123,36 @@ class InvitationChannel(models.TextChoices):
     LINK = "link", "Link (delivered by the integration)"
 
 
+class InvitationQuerySet(OrgQuerySet):
+    """The invitation rules that are read in several places, written once."""
+
+    def expired(self, now: datetime) -> InvitationQuerySet:
+        """Links past their expiry (whatever their status says yet): see ``link_expired``."""
+        return self.filter(expires_at__lte=now)
+
+    def unexpired(self, now: datetime) -> InvitationQuerySet:
+        """Links still open: no expiry, or one still ahead."""
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+    def unclaimed(self, now: datetime) -> InvitationQuerySet:
+        """Not held by a worker (never claimed, or its lease ran out) and not waiting for
+        a retry's backoff."""
+        return self.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lte=now),
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        )
+
+    def claimable(self, now: datetime) -> InvitationQuerySet:
+        """Pending email invitations a delivery worker may claim now: unclaimed, due, not
+        expired, and of no campaign or a campaign that is sending."""
+        return (
+            self.filter(status=InvitationStatus.PENDING, channel=InvitationChannel.EMAIL)
+            .filter(Q(campaign__isnull=True) | Q(campaign__status=CampaignStatus.SENDING))
+            .unclaimed(now)
+            .unexpired(now)
+        )
+
+
 class Invitation(models.Model):
     """One contact asked one survey. Delivery claims rows with a lease (``claimed_until``):
     a worker that dies leaves its claim to expire, and the sweep hands the row on."""
@@ -171,7 +203,7 @@ class Invitation(models.Model):
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_reminder_at = models.DateTimeField(null=True, blank=True)
 
-    objects = OrgQuerySet.as_manager()
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -196,6 +228,13 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey} → {self.contact}"
+
+    def link_expired(self, now: datetime) -> bool:
+        """The expiry rule of ``InvitationQuerySet.expired`` for a row already loaded:
+        marked expired, or past ``expires_at``."""
+        return self.status == InvitationStatus.EXPIRED or (
+            self.expires_at is not None and self.expires_at <= now
+        )
 
 
 class DeliveryEvent(models.Model):

@@ -31,8 +31,8 @@ from feedback.models import (
     SurveyStatus,
 )
 from feedback.services import audience as audience_service
-from feedback.services import delivery
 from feedback.services import email as email_render
+from feedback.services import outbox
 
 EDITABLE = [CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]
 CANCELLABLE = [
@@ -252,7 +252,7 @@ def _start(campaign: Campaign, *, actor: Actor, now: datetime) -> Campaign:
         obj=campaign,
         changes={"invitations": [None, created]},
     )
-    delivery.invitations_kick()
+    outbox.invitations_kick()
     campaign.refresh_from_db()
     return campaign
 
@@ -370,7 +370,7 @@ def campaign_resume(*, campaign: Campaign, actor: Actor) -> Campaign:
         actor=actor,
         action="campaign.resumed",
     ):
-        delivery.invitations_kick()
+        outbox.invitations_kick()
     return campaign
 
 
@@ -414,15 +414,18 @@ def campaign_delete(*, campaign: Campaign, actor: Actor) -> None:
 def invitations_expire(*, now: datetime | None = None) -> int:
     """Beat: unanswered invitations past their expiry become expired. Safe to repeat."""
     now = now or timezone.now()
-    return Invitation.objects.filter(
-        expires_at__lte=now,
-        status__in=[InvitationStatus.PENDING, InvitationStatus.SENT, InvitationStatus.OPENED],
-    ).update(status=InvitationStatus.EXPIRED, claimed_until=None)
+    return (
+        Invitation.objects.expired(now)
+        .filter(
+            status__in=[InvitationStatus.PENDING, InvitationStatus.SENT, InvitationStatus.OPENED]
+        )
+        .update(status=InvitationStatus.EXPIRED, claimed_until=None)
+    )
 
 
-def reminders_send(*, max_seconds: float | None = None) -> delivery.BatchResult:
-    """Beat: send the reminders that are due (see delivery.reminders_run)."""
-    return delivery.reminders_run(max_seconds=max_seconds)
+def reminders_send(*, max_seconds: float | None = None) -> outbox.BatchResult:
+    """Beat: send the reminders that are due (see outbox.reminders_run)."""
+    return outbox.reminders_run(max_seconds=max_seconds)
 
 
 def default_send_at(org: Organization) -> datetime:

@@ -1,4 +1,5 @@
-"""Contacts: create, update, unsubscribe; and the field rules the CSV import shares.
+"""Contacts: create, update, unsubscribe (also from an email's link, which suppresses
+their queued invitations at once); and the field rules the CSV import shares.
 
 An email is stored lower-cased and is unique per organization (a constraint on
 ``Lower(email)``), so "create if new" is a get-or-create that survives a concurrent
@@ -11,6 +12,7 @@ import functools
 import math
 import re
 import zoneinfo
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,7 +22,7 @@ from django.utils import timezone
 
 from cxplatform.models import Organization
 from cxplatform.services import Actor, audit, update_fields
-from feedback.models import Contact
+from feedback.models import Contact, DeliveryEvent, Invitation, InvitationStatus
 
 # The contact fields a CSV column or an API field may set; anything else is an attribute.
 PROFILE_FIELDS = ("email", "name", "company", "external_id", "locale", "time_zone")
@@ -252,3 +254,33 @@ def contact_delete(*, contact: Contact, actor: Actor) -> None:
     """Delete the contact and its invitations; its responses stay, without the person."""
     audit(org=contact.organization, actor=actor, action="contact.deleted", obj=contact)
     contact.delete()
+
+
+def contact_suppress_pending(*, contact_id: int, reason: str) -> int:
+    """Nothing more goes to this contact: their queued invitations, in every campaign."""
+    return Invitation.objects.filter(contact_id=contact_id, status=InvitationStatus.PENDING).update(
+        status=InvitationStatus.SUPPRESSED, suppression_reason=reason, claimed_until=None
+    )
+
+
+@transaction.atomic
+def contact_unsubscribe(
+    *, invitation: Invitation, source: str = "link", now: datetime | None = None
+) -> bool:
+    """Unsubscribe the invitation's contact from every survey email, at once: the contact
+    is marked, their queued invitations are suppressed, and every send and reminder checks
+    the contact right before it goes. Returns False if they already were unsubscribed."""
+    now = now or timezone.now()
+    changed = Contact.objects.filter(pk=invitation.contact_id, unsubscribed_at__isnull=True).update(
+        unsubscribed_at=now, suppression_reason=f"unsubscribed ({source})"
+    )
+    contact_suppress_pending(contact_id=invitation.contact_id, reason="unsubscribed")
+    if changed:
+        DeliveryEvent.objects.create(
+            organization_id=invitation.organization_id,
+            invitation_id=invitation.pk,
+            contact_id=invitation.contact_id,
+            kind=DeliveryEvent.Kind.UNSUBSCRIBE,
+            detail=source,
+        )
+    return bool(changed)

@@ -8,7 +8,7 @@ same reference sent for a different contact is a collision in the caller's keys,
 with ``ExternalRefConflictError`` rather than answered with somebody else's invitation.
 
 Each invitation has an unguessable token (256 bits from ``secrets``) and an expiry. Email
-invitations are queued for the sending engine (``delivery.invitations_kick`` after
+invitations are queued for the sending engine (``outbox.invitations_kick`` after
 commit); ``send_email=False`` hands the link to the integration instead (channel ``link``,
 counted as sent at once).
 """
@@ -35,7 +35,7 @@ from feedback.models import (
     Survey,
     SurveyStatus,
 )
-from feedback.services import contacts, delivery
+from feedback.services import contacts, outbox
 
 MAX_EXPIRY_DAYS = 365
 
@@ -187,5 +187,5 @@ def invitation_trigger(
         changes={"channel": [None, invitation.channel], "external_ref": [None, external_ref]},
     )
     if send_email:
-        delivery.invitations_kick()
+        outbox.invitations_kick()
     return Triggered(invitation, True)

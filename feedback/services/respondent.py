@@ -34,7 +34,6 @@ from cxplatform.models import Organization
 from feedback.models import (
     Answer,
     Invitation,
-    InvitationStatus,
     Question,
     Response,
     ResponseChannel,
@@ -109,12 +108,7 @@ def scanner_agent(user_agent: str) -> str:
 
 
 def is_expired(invitation: Invitation, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return (
-        invitation.status == InvitationStatus.EXPIRED
-        or (invitation.expires_at is not None and invitation.expires_at <= now)
-        or invitation.survey.status == "archived"
-    )
+    return invitation.link_expired(now or timezone.now()) or invitation.survey.status == "archived"
 
 
 def link_state(invitation: Invitation, response: Response | None) -> str:

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from feedback.selectors import responses as response_selectors
-from feedback.services import delivery, respondent
+from feedback.services import contacts, respondent, tracking
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -60,7 +60,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     contact = invitation.contact
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-        delivery.contact_unsubscribe(
+        contacts.contact_unsubscribe(
             invitation=invitation, source="one-click" if one_click else "link"
         )
         return _page(
@@ -86,7 +86,7 @@ def _mask(email: str) -> str:
 
 @require_GET
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
-    delivery.invitation_opened(token=token)
+    tracking.invitation_opened(token=token)
     response = HttpResponse(PIXEL, content_type="image/gif")
     return _personal(response)
 

@@ -20,7 +20,7 @@ from feedback.models import (
     Invitation,
     InvitationStatus,
 )
-from feedback.services import audience, campaigns, delivery
+from feedback.services import audience, campaigns, outbox, transport
 from tests.feedback.factories import (
     CampaignFactory,
     ContactFactory,
@@ -246,7 +246,7 @@ def test_pause_stops_sending_and_resume_sends_the_rest(org, mailoutbox, run_on_c
     for _ in range(3):
         InvitationFactory(organization=org, campaign=campaign, survey=campaign.survey)
     campaigns.campaign_pause(campaign=campaign, actor=SYSTEM)
-    delivery.delivery_run()
+    outbox.delivery_run()
     assert mailoutbox == []
     run_on_commit(campaigns.campaign_resume, campaign=campaign, actor=SYSTEM)
     assert len(mailoutbox) == 3
@@ -345,7 +345,7 @@ def test_a_response_arriving_after_the_claim_stops_the_reminder(org, mailoutbox,
     )
     first = _sent_invitation(campaign, days_ago=2)
     second = _sent_invitation(campaign, days_ago=2)
-    real_send = delivery._Connection.send
+    real_send = transport.Connection.send
 
     def send_then_the_other_answers(self, rendered):
         real_send(self, rendered)
@@ -353,7 +353,7 @@ def test_a_response_arriving_after_the_claim_stops_the_reminder(org, mailoutbox,
             status=InvitationStatus.RESPONDED, responded_at=timezone.now()
         )
 
-    monkeypatch.setattr(delivery._Connection, "send", send_then_the_other_answers)
+    monkeypatch.setattr(transport.Connection, "send", send_then_the_other_answers)
     result = campaigns.reminders_send()
     assert [m.to[0] for m in mailoutbox] == [first.contact.email]
     assert (result.sent, result.skipped) == (1, 1)

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from feedback.models import CampaignStatus, Contact, DeliveryEvent, Invitation, InvitationStatus
-from feedback.services import delivery
+from feedback.services import contacts, outbox
 from tests.feedback.factories import CampaignFactory, InvitationFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_the_post_unsubscribes_from_every_campaign_at_once(client_without_cookie
     queued.refresh_from_db()
     assert (queued.status, queued.suppression_reason) == ("suppressed", "unsubscribed")
     assert DeliveryEvent.objects.get().kind == "unsubscribe"
-    assert delivery.claim_batch()[0] == []
+    assert outbox.claim_batch()[0] == []
 
 
 def test_the_mail_clients_one_click_post_works_without_a_csrf_token(
@@ -117,7 +117,7 @@ def test_the_pixel_of_an_unknown_token_is_still_a_gif_and_changes_nothing(
 def test_an_unsubscribed_contact_is_left_out_of_the_next_campaign(org, invitation):
     from feedback.services import audience
 
-    delivery.contact_unsubscribe(invitation=invitation, now=timezone.now())
+    contacts.contact_unsubscribe(invitation=invitation, now=timezone.now())
     campaign = CampaignFactory(organization=org)
     preview = audience.preview(campaign)
     assert preview.suppressed["unsubscribed"] == 1

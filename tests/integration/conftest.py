@@ -92,6 +92,47 @@ class Worker:
         return self.log.read_text(errors="replace")[-4000:]
 
 
+class BeatProcess(Worker):
+    """A real ``celery beat`` process publishing the schedule of the settings (shortened
+    by environment variables) to this test's queue."""
+
+    def start(self, concurrency: int = 1) -> BeatProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "cxplatform.settings",
+            "DEBUG": "true",
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": self.broker,
+            "CELERY_QUEUE": self.queue,
+            **self.extra_env,
+        }
+        schedule = self.log.with_suffix(".schedule")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "cxplatform",
+                "beat",
+                "--schedule",
+                str(schedule),
+                "--pidfile",
+                "",
+                "--max-interval",
+                "1",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+
 def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -138,3 +179,19 @@ def start_worker(broker: str, redis_url: str, tmp_path: Path) -> Iterator:
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def start_beat(broker: str, redis_url: str, tmp_path: Path) -> Iterator:
+    """``start_beat(**env)`` starts a real ``celery beat`` on this test's queue."""
+    beats: list[BeatProcess] = []
+
+    def start(**extra_env: str) -> BeatProcess:
+        log = tmp_path / f"beat-{len(beats)}.log"
+        beat = BeatProcess(queue=broker, broker=redis_url, extra_env=extra_env, log=log)
+        beats.append(beat.start())
+        return beat
+
+    yield start
+    for beat in beats:
+        beat.stop()

@@ -3,12 +3,14 @@ integration tests: messages parsed with the email package, with the time each ar
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -53,25 +55,84 @@ class _Handler:
         session.cx_mail_from_at = time.time()
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        if self.sink.delay:
-            import asyncio
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        sink = self.sink
+        address = address.lower()
+        with sink.lock:
+            replies = sink.rcpt_replies.get(address)
+            reply = replies.pop(0) if replies else None
+            hang = sink.rcpt_hang.pop(address, 0.0)
+        if hang:
+            await asyncio.sleep(hang)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
-            await asyncio.sleep(self.sink.delay)
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        sink = self.sink
+        if sink.delay:
+            await asyncio.sleep(sink.delay)
+        with sink.lock:
+            sink.data_seen += 1
+            number = sink.data_seen
+        if number == sink.hold_at:
+            # Hold this message: never answer it while the test does what it wants (kill
+            # the client); then refuse it, so it counts as never delivered.
+            sink.holding.set()
+            while not sink.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 Held message discarded"
+        if number in sink.data_replies:
+            return sink.data_replies[number]
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.sink.lock:
-            self.sink.received.append(
-                Received(getattr(session, "cx_mail_from_at", time.time()), time.time(), message)
-            )
+        received = Received(getattr(session, "cx_mail_from_at", time.time()), time.time(), message)
+        if sink.on_message is not None:
+            # Runs before the client gets its 250: the client is blocked meanwhile, so what
+            # the hook does happens exactly between this message and the next one.
+            await asyncio.get_running_loop().run_in_executor(None, sink.on_message, received)
+        with sink.lock:
+            sink.received.append(received)
         return "250 Message accepted for delivery"
 
 
 class SmtpSink:
-    """``SmtpSink(port).start()``; ``.received`` holds the messages; ``.stop()``."""
+    """``SmtpSink(port).start()``; ``.received`` holds the messages; ``.stop()``.
 
-    def __init__(self, port: int | None = None, *, delay: float = 0.0) -> None:
+    Misbehaviour on demand, to test the client against a real SMTP conversation:
+    - ``delay``: seconds before answering each DATA;
+    - ``rcpt_replies``: {address: [reply, …]} answers to that address's next RCPTs
+      (e.g. ``"450 4.2.1 Try later"``), then 250;
+    - ``rcpt_hang``: {address: seconds} the first RCPT of that address waits that long;
+    - ``data_replies``: {n: reply} the n-th DATA (from 1, across connections) gets that
+      reply instead of 250 (e.g. ``"421 4.3.2 Closing"``) and is not kept;
+    - ``hold_at``: the n-th DATA is held unanswered (``holding`` is set) until ``release``
+      is set, then refused (not kept);
+    - ``on_message(received)``: called in a thread before a message's 250 goes back.
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        delay: float = 0.0,
+        rcpt_replies: dict[str, list[str]] | None = None,
+        rcpt_hang: dict[str, float] | None = None,
+        data_replies: dict[int, str] | None = None,
+        hold_at: int | None = None,
+        on_message: Callable[[Received], None] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.delay = delay
+        self.rcpt_replies = {k.lower(): list(v) for k, v in (rcpt_replies or {}).items()}
+        self.rcpt_hang = {k.lower(): v for k, v in (rcpt_hang or {}).items()}
+        self.data_replies = dict(data_replies or {})
+        self.hold_at = hold_at
+        self.on_message = on_message
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.data_seen = 0
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self.controller: Controller | None = None
@@ -84,6 +145,7 @@ class SmtpSink:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
