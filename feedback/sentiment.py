@@ -43,8 +43,9 @@ PRIOR_ONLY_WEIGHT = 0.6  # of the prior when the text carries no feeling
 NORMALISE = 4.0  # total valence v → v / sqrt(v² + NORMALISE)
 NEGATION_SCOPE = 3
 NEGATED = -0.74  # VADER's factor for a negated word
-ADVERSATIVE_BEFORE, ADVERSATIVE_AFTER = 0.5, 1.5
+ADVERSATIVE_BEFORE, ADVERSATIVE_AFTER = 0.35, 1.5
 CONCESSIVE = 0.5
+WISH = 0.3
 
 # The score's prior on each scale, by score. CES: 7 is "very easy" (feedback.scoring).
 _NPS = (-0.9, -0.9, -0.8, -0.7, -0.6, -0.5, -0.35, -0.05, 0.15, 0.6, 0.8)
@@ -71,6 +72,8 @@ class _Language:
     too: frozenset[str]
     too_targets: frozenset[str] | None  # None: "too" before any word
     expected: frozenset[str]
+    wide_negators: frozenset[str]
+    wish: frozenset[str]
     german: bool
     phrases: dict[str, list[tuple[str, ...]]]  # first token → phrases, longest first
 
@@ -102,7 +105,14 @@ def _english() -> _Language:
     for word in lex.EN_NEGATORS:  # VADER scores "no" −1.2: here it is a negator
         lexicon.pop(word, None)
     lexicon.update(lex.EN)
-    tables = (lexicon, lex.EN_NEGATORS, lex.EN_BOOSTERS, lex.EN_CONCESSIVE, lex.EXPECTED_EN)
+    tables = (
+        lexicon,
+        lex.EN_NEGATORS,
+        lex.EN_BOOSTERS,
+        lex.EN_CONCESSIVE,
+        lex.EXPECTED_EN,
+        lex.EN_WISH,
+    )
     return _Language(
         lexicon=lexicon,
         negators=lex.EN_NEGATORS,
@@ -113,6 +123,8 @@ def _english() -> _Language:
         too=lex.EN_TOO,
         too_targets=None,
         expected=lex.EXPECTED_EN,
+        wide_negators=lex.EN_WIDE_NEGATORS,
+        wish=lex.EN_WISH,
         german=False,
         phrases=_phrase_index(*tables),
     )
@@ -120,7 +132,15 @@ def _english() -> _Language:
 
 @functools.cache
 def _german() -> _Language:
-    tables = (lex.DE, lex.DE_NEGATORS, lex.DE_BOOSTERS, lex.DE_CONCESSIVE, lex.DE_STILL, lex.DE_TOO)
+    tables = (
+        lex.DE,
+        lex.DE_NEGATORS,
+        lex.DE_BOOSTERS,
+        lex.DE_CONCESSIVE,
+        lex.DE_STILL,
+        lex.DE_TOO,
+        lex.DE_WISH,
+    )
     return _Language(
         lexicon=lex.DE,
         negators=lex.DE_NEGATORS,
@@ -131,12 +151,26 @@ def _german() -> _Language:
         too=lex.DE_TOO,
         too_targets=lex.DE_TOO_TARGETS,
         expected=lex.EXPECTED_DE,
+        wide_negators=lex.DE_WIDE_NEGATORS,
+        wish=lex.DE_WISH,
         german=True,
         phrases=_phrase_index(*tables),
     )
 
 
 _DE_SUFFIXES = ("sten", "ste", "eren", "erer", "ere", "em", "en", "er", "es", "e", "n", "s")
+
+
+def _compound_parts(table: dict[str, float] | frozenset[str]) -> list[str]:
+    """The single words of ``table`` long enough to be a compound's part, longest first."""
+    parts = _COMPOUND_PARTS.get(id(table))
+    if parts is None:
+        parts = sorted((k for k in table if " " not in k and len(k) >= 5), key=len, reverse=True)
+        _COMPOUND_PARTS[id(table)] = parts
+    return parts
+
+
+_COMPOUND_PARTS: dict[int, list[str]] = {}
 
 
 def _de_find(word: str, table: dict[str, float] | frozenset[str]) -> str | None:
@@ -149,7 +183,7 @@ def _de_find(word: str, table: dict[str, float] | frozenset[str]) -> str | None:
         if word.endswith(suffix) and len(stem) >= 3 and stem in table:
             return stem
     if len(word) >= 8:
-        for key in sorted((k for k in table if " " not in k and len(k) >= 5), key=len)[::-1]:
+        for key in _compound_parts(table):
             if len(word) > len(key) + 2 and (
                 word.endswith(key) or (len(key) >= 6 and word.startswith(key))
             ):
@@ -157,7 +191,7 @@ def _de_find(word: str, table: dict[str, float] | frozenset[str]) -> str | None:
     return None
 
 
-@functools.cache
+@functools.lru_cache(maxsize=50_000)
 def _de_lookup(word: str) -> tuple[float, bool]:
     key = _de_find(word, lex.DE)
     valence = lex.DE[key] if key else 0.0
@@ -196,9 +230,7 @@ def _items(tokens: list[str], lang: _Language) -> list[_Item]:
             valence, expected = _de_lookup(text)
             items.append(_Item("word", text, valence, expected))
         else:
-            items.append(
-                _Item("word", text, lang.lexicon.get(text, 0.0), text in lang.expected)
-            )
+            items.append(_Item("word", text, lang.lexicon.get(text, 0.0), text in lang.expected))
     return items
 
 
@@ -262,41 +294,68 @@ def _text_valence(text: str, lang: _Language) -> tuple[float, bool]:
         else:
             clauses[-1].append(n)
 
-    extra = 0.0
     values = [0.0] * len(items)
     for clause in clauses:
         words = [items[n] for n in clause]
-        money = any(w.text in lex.MONEY_WORDS for w in words)
-        if money and any(w.text in lex.INCREASE_WORDS for w in words):
-            extra -= 1.6
-        whole_clause_negated = any(w.text == "weder" or w.text == "neither" for w in words)
+        texts = {w.text for w in words}
+        money = not texts.isdisjoint(lex.MONEY_WORDS)
+        wish = not texts.isdisjoint(lang.wish)
+        negated: dict[int, bool] = {}
+        for pos, item in enumerate(words):
+            if item.kind != "neg":
+                continue
+            # A negator flips the first word of feeling (or owed thing) in its scope. One
+            # that is the subject ("nobody", "niemand") or spans the clause ("weder",
+            # "without that") reaches to the clause's end and prefers the owed thing:
+            # "Nobody could answer a simple question" is about the answer.
+            wide = item.text in lang.wide_negators
+            scope = range(
+                pos + 1, len(words) if wide else min(len(words), pos + 1 + NEGATION_SCOPE)
+            )
+            targets = [
+                k
+                for k in scope
+                if words[k].kind == "word" and (words[k].valence or words[k].expected)
+            ]
+            if wide:
+                targets = [k for k in targets if words[k].expected] or targets
+            if targets:
+                negated[targets[0]] = True
         for pos, item in enumerate(words):
             if item.kind == "still" and any(w.kind == "neg" for w in words[pos + 1 : pos + 3]):
-                extra -= 1.2
+                values[clause[pos]] = -1.2
             if item.kind != "word":
                 continue
             v = item.valence
             if money and item.text in {"surprise", "surprised", "überraschung"}:
                 v = -1.6
-            before = words[max(0, pos - NEGATION_SCOPE) : pos]
+            if money and item.text in lex.INCREASE_WORDS:
+                v = -1.6
+            if item.text in lex.IN_CONTEXT and not texts.isdisjoint(lex.IN_CONTEXT[item.text][0]):
+                v = lex.IN_CONTEXT[item.text][1]  # "hält ewig": lasts, not waits, forever
+            if item.text in lex.TROUBLE_WORDS and any(
+                w.text in lex.RESOLVED_WORDS for w in words[max(0, pos - 2) : pos + 3]
+            ):
+                v = 0.0  # "problem solved", "fix my problem": the resolution speaks
             boost = sum(w.boost for w in words[max(0, pos - 2) : pos] if w.kind == "boost")
             if v and boost:
                 v *= 1 + boost
             if pos and words[pos - 1].kind == "too":
                 v = v * 1.3 if v < 0 else -1.5 if v == 0 else -0.5 * v
-            negated = whole_clause_negated or any(w.kind == "neg" for w in before)
-            if not negated and lang.german:
-                # A trailing "nicht" negates the word before it: "stimmt nicht mehr".
-                after = words[pos + 1 : pos + 3]
-                if after and after[0].text == "nicht" or after[1:] and after[1].text == "nicht":
-                    tail = words[pos + 1 :]
-                    k = next(k for k, w in enumerate(tail) if w.text == "nicht")
-                    negated = not any(w.valence or w.expected for w in tail[:k] + tail[k + 1 :])
-            if negated:
-                if item.expected and v >= 0:
-                    v = -max(1.5, v)
-                else:
-                    v *= NEGATED
+            is_negated = negated.get(pos, False)
+            if not is_negated and lang.german and (v or item.expected):
+                # A trailing "nicht" / "nie" negates the word before it: "stimmt nicht
+                # mehr", "kam nie an".
+                tail = words[pos + 1 :]
+                k = next(
+                    (k for k, w in enumerate(tail[:2]) if w.text in lex.DE_TRAILING_NEGATORS), None
+                )
+                if k is not None:
+                    is_negated = not any(w.valence or w.expected for w in tail[:k] + tail[k + 1 :])
+            if is_negated:
+                v = -max(1.5, v) if item.expected and v >= 0 else v * NEGATED
+            if wish and v > 0:
+                v *= WISH  # "would be nice", "wäre praktischer": a wish, not praise
             values[clause[pos]] = v
 
     weights = [1.0] * len(items)
@@ -313,8 +372,8 @@ def _text_valence(text: str, lang: _Language) -> tuple[float, bool]:
                     break
                 weights[m] = CONCESSIVE
 
-    total = sum(v * w for v, w in zip(values, weights, strict=True)) + extra
-    evidence = any(values) or extra != 0
+    total = sum(v * w for v, w in zip(values, weights, strict=True))
+    evidence = any(values)
     if total:
         total += math.copysign(0.25 * min(text.count("!"), 3), total)
     return total, evidence
@@ -354,7 +413,7 @@ def analyse(
     if not text:
         return None, ""
     p = prior(score, score_type)
-    if " ".join(text.lower().replace("’", "'").rstrip(".!").split()) in lex.CONTENTLESS:
+    if " ".join(text.lower().replace("’", "'").rstrip(".!").split()) in lex.NO_OPINION:
         return 0.0, "neutral"
     lang = _language(locale)
     if lang is None:

@@ -18,6 +18,12 @@ hand-curated list.
 
 from __future__ import annotations
 
+
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text``: the lists below read as prose."""
+    return frozenset(text.split())
+
+
 # ------------------------------------------------------------------------------- English
 
 # Overrides and additions to VADER's lexicon for survey comments.
@@ -33,7 +39,7 @@ EN: dict[str, float] = {
     "want": 0.0,
     "ok": 0.3,
     "okay": 0.3,
-    "fine": 0.6,
+    "fine": 0.3,
     "matter": 0.0,
     "god": 0.0,
     "top": 0.3,
@@ -82,15 +88,16 @@ EN: dict[str, float] = {
     "slow": -1.5,
     "slower": -1.2,
     "forever": -1.2,
+    "where is my": -1.5,
+    "where's my": -1.5,
     "ages": -1.2,
     "took ages": -2.0,
     "took forever": -2.2,
     "took a while": -1.0,
     "weeks": -0.8,
     "months": -0.6,
-    "days": -0.3,
     "hours": -0.4,
-    "again": -0.4,
+    "again": -0.2,
     "fast": 1.6,
     "faster": 0.6,
     "quick": 1.6,
@@ -229,13 +236,13 @@ EN: dict[str, float] = {
 
 # Words that negate the next few words of their clause. "nothing" only negates inside its
 # clause: "Nothing to complain about" is praise, and "Nothing, the agent solved it" is too.
-EN_NEGATORS = frozenset(
+EN_NEGATORS = words(
     """not no never nothing none nobody neither nor without cannot hardly barely
-    no one noone nowhere ain't aren't can't couldn't didn't doesn't don't hadn't hasn't
+    noone nowhere ain't aren't can't couldn't didn't doesn't don't hadn't hasn't
     haven't isn't mightn't mustn't needn't shan't shouldn't wasn't weren't won't wouldn't
     aint arent cant couldnt didnt doesnt dont hadnt hasnt havent isnt wasnt werent wont
-    wouldnt shouldnt""".split()
-) | {"no one"}
+    wouldnt shouldnt"""
+) | {"no one", "hardly anyone"}
 
 EN_BOOSTERS: dict[str, float] = {
     "very": 0.3,
@@ -265,15 +272,18 @@ EN_BOOSTERS: dict[str, float] = {
 EN_ADVERSATIVE = frozenset({"but", "however", "nevertheless", "nonetheless"})
 EN_CONCESSIVE = frozenset({"although", "though", "even though", "even if"})
 EN_STILL = frozenset({"still"})
+# Negators that are the subject of their clause, or span it: they reach to its end.
+EN_WIDE_NEGATORS = frozenset({"nobody", "no one", "noone", "neither", "hardly anyone", "nor"})
+# A clause with these is a wish: its praise words count for little ("would be nice").
+EN_WISH = frozenset({"would be", "would help", "would make", "it would", "would have been"})
 EN_TOO = frozenset({"too"})
 
-EXPECTED_EN = frozenset(
+EXPECTED_EN = words(
     """answer answered reply replied response respond responded refund refunds callback
-    call back called back got back get back back arrive arrived arrives came come comes
+    arrive arrived arrives came come comes
     help helped helpful work worked working fix fixed fixes solve solved resolve resolved
-    told tell informed update updates updated recognition delivered turn up turned up show
-    showed accept accepted heard listen listens listened explained understand understood
-    know""".split()
+    told tell informed update updates updated recognition delivered accept accepted heard
+    listen listens listened explained understand understood know"""
 ) | {"call back", "called back", "got back", "get back", "turned up", "show up", "showed up"}
 
 # Comparatives after "couldn't be" / "could not have been": praise, not a complaint.
@@ -282,15 +292,82 @@ EN_COULD_NOT_BE = frozenset({"couldn't", "could not", "couldnt", "can't", "canno
 # Whole answers that say nothing, whatever the score: "ok", a bare "nothing".
 CONTENTLESS = frozenset(
     {
-        "ok", "okay", "k", "nothing", "nothing really", "nothing else", "nothing more",
-        "none", "no", "n/a", "na", "n.a", "no comment", "no comments", "not sure",
-        "don't know", "dont know", "dunno", "i don't know", "i'd rather not say",
-        "rather not say", "-", "--", ".", "...", "?", "meh", "nope", "nil", "idk",
-        "nichts", "nichts weiter", "nichts mehr", "nix", "nein", "keine angabe", "k.a",
-        "k. a", "ka", "kein kommentar", "keine ahnung", "weiß nicht", "weiss nicht",
-        "weiß ich nicht", "keine meinung", "ohne kommentar", "entfällt",
+        "ok",
+        "okay",
+        "k",
+        "nothing",
+        "nothing really",
+        "nothing else",
+        "nothing more",
+        "none",
+        "no",
+        "n/a",
+        "na",
+        "n.a",
+        "no comment",
+        "no comments",
+        "not sure",
+        "don't know",
+        "dont know",
+        "dunno",
+        "i don't know",
+        "i'd rather not say",
+        "rather not say",
+        "-",
+        "--",
+        ".",
+        "...",
+        "?",
+        "meh",
+        "nope",
+        "nil",
+        "idk",
+        "nichts",
+        "nichts weiter",
+        "nichts mehr",
+        "nix",
+        "nein",
+        "keine angabe",
+        "k.a",
+        "k. a",
+        "ka",
+        "kein kommentar",
+        "keine ahnung",
+        "weiß nicht",
+        "weiss nicht",
+        "weiß ich nicht",
+        "keine meinung",
+        "ohne kommentar",
+        "entfällt",
     }
 )
+# Whole answers that are a lukewarm verdict: neutral, whatever the score.
+LUKEWARM = frozenset(
+    {
+        "so so",
+        "so-so",
+        "average",
+        "mediocre",
+        "it's ok",
+        "it was ok",
+        "it's okay",
+        "it was okay",
+        "fine i guess",
+        "could be better",
+        "could be worse",
+        "geht so",
+        "mittelmäßig",
+        "passt schon",
+        "ganz ok",
+        "ganz okay",
+        "durchschnittlich",
+        "naja",
+        "na ja",
+        "es geht",
+        "könnte besser sein",
+    }
+)
+NO_OPINION = CONTENTLESS | LUKEWARM
 
 # ------------------------------------------------------------------------------- German
 
@@ -467,6 +544,7 @@ DE: dict[str, float] = {
     "lange": -0.8,
     "lang": -0.6,
     "ewig": -1.8,
+    "wo bleibt": -1.5,
     "dauert": -0.8,
     "gedauert": -0.9,
     "warten": -1.2,
@@ -477,8 +555,6 @@ DE: dict[str, float] = {
     "wochen": -0.8,
     "monate": -0.6,
     "monaten": -0.6,
-    "tage": -0.3,
-    "tagen": -0.3,
     "stunden": -0.4,
     "wieder": -0.3,
     "teuer": -1.9,
@@ -574,10 +650,10 @@ DE: dict[str, float] = {
     "im regen": -1.0,
 }
 
-DE_NEGATORS = frozenset(
+DE_NEGATORS = words(
     """nicht kein keine keinen keinem keiner keines nie niemals niemand niemandem
-    nichts ohne weder nirgends kaum""".split()
-)
+    nichts ohne weder nirgends kaum"""
+) | {"ohne dass", "kaum jemand"}
 
 DE_BOOSTERS: dict[str, float] = {
     "sehr": 0.3,
@@ -603,32 +679,51 @@ DE_BOOSTERS: dict[str, float] = {
     "eher": -0.3,
 }
 
-DE_ADVERSATIVE = frozenset({"aber", "jedoch", "allerdings", "trotzdem", "dennoch", "dafür", "sondern"})
+DE_ADVERSATIVE = frozenset(
+    {"aber", "jedoch", "allerdings", "trotzdem", "dennoch", "dafür", "sondern"}
+)
 DE_CONCESSIVE = frozenset({"obwohl", "obgleich", "wenngleich", "zwar", "auch wenn"})
 DE_STILL = frozenset({"immer noch", "noch immer", "nach wie vor"})
+DE_WIDE_NEGATORS = frozenset({"niemand", "keiner", "weder", "ohne dass", "kaum jemand"})
+DE_TRAILING_NEGATORS = frozenset({"nicht", "nie", "niemals"})
+DE_WISH = frozenset({"wäre", "wären", "würde helfen", "würden helfen", "hätte", "hätten"})
 DE_TOO = frozenset({"zu", "viel zu"})
 # "zu" is also "to" ("zu finden", "zu Hause"): it means "too" only before these.
-DE_TOO_TARGETS = frozenset(
+DE_TOO_TARGETS = words(
     """teuer spät lang lange hoch langsam kompliziert klein groß wenig wenige kurz laut
-    oft selten schwer umständlich viel viele früh eng weit dünn teure hohe""".split()
+    oft selten schwer umständlich viel viele früh eng weit dünn teure hohe"""
 )
 
-EXPECTED_DE = frozenset(
+EXPECTED_DE = words(
     """antwort antworten geantwortet beantwortet beantworten rückruf zurückgerufen
     zurückrufen erstattung erstattet rückerstattung geld angekommen ankommen kam kommt
     geliefert gemeldet geholfen helfen hilfe reparieren repariert gelöst funktioniert
     geklappt anerkennung gehört informiert bescheid akzeptiert verstanden bestätigung
-    lösung reaktion""".split()
+    lösung reaktion"""
 )
 
-# The separable verb "stürzt … ab" and friends are matched by their first part; these
-# second parts carry nothing on their own.
-MONEY_WORDS = frozenset(
+# Money, and what a price does when it is bad news.
+MONEY_WORDS = words(
     """price prices pricing renewal bill billing invoice charge charged charges fee fees
     cost costs subscription preis preise rechnung kosten verlängerung gebühr gebühren
-    abo beitrag tarif""".split()
+    abo beitrag tarif"""
 )
-INCREASE_WORDS = frozenset(
+INCREASE_WORDS = words(
     """up increase increased increases rise rose doubled double higher erhöht erhöhung
-    gestiegen verdoppelt doppelt höher""".split()
+    gestiegen verdoppelt doppelt höher"""
 )
+
+# "Problem" next to its resolution is not a complaint: "problem solved", "fix my problem".
+TROUBLE_WORDS = frozenset({"problem", "problems", "issue", "issues", "probleme", "anliegen"})
+RESOLVED_WORDS = words(
+    """solved resolved fixed fix sorted solve resolve gelöst behoben erledigt repariert
+    lösen beheben"""
+)
+
+# A word whose feeling turns with a word of its clause: (the context words, the valence).
+_LAST = frozenset({"last", "lasts", "lasted", "hält", "halten", "hielt", "gehalten", "hält's"})
+IN_CONTEXT: dict[str, tuple[frozenset[str], float]] = {
+    "forever": (_LAST, 2.2),
+    "ewig": (_LAST, 2.2),
+    "ages": (_LAST, 2.0),
+}
