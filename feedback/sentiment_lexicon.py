@@ -116,6 +116,7 @@ EN: dict[str, float] = {
     "easier": 1.6,
     "simple": 1.5,
     "simply": 0.0,
+    "simple question": 0.0,  # "nobody could answer a simple question"
     "smooth": 1.8,
     "smoothly": 1.8,
     "seamless": 2.0,
@@ -427,6 +428,7 @@ DE: dict[str, float] = {
     "früher als": 1.4,
     "einfach": 1.3,  # also "simply": see the booster handling
     "einfacher": 1.5,
+    "einfache frage": 0.0,
     "unkompliziert": 2.0,
     "problemlos": 2.2,
     "reibungslos": 2.2,
