@@ -155,6 +155,11 @@ EN: dict[str, float] = {
     "faulty": -2.0,
     "defective": -2.0,
     "wrong": -1.8,
+    # Praise for how things are handled when they go wrong: no complaint.
+    "when something goes wrong": 0.0,
+    "if something goes wrong": 0.0,
+    "if anything goes wrong": 0.0,
+    "when things go wrong": 0.0,
     "missing": -1.5,
     "lost": -1.5,
     "fell apart": -2.3,
