@@ -33,6 +33,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from feedback import sentiment_lexicon as lex
 
@@ -57,7 +58,9 @@ PRIORS: dict[str, dict[int, float]] = {
     "ces": {1: -0.9, 2: -0.7, 3: -0.45, 4: -0.1, 5: 0.25, 6: 0.55, 7: 0.75},
 }
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|[.,;:!?]")
+_TOKEN = re.compile(
+    r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|[.,;!?]|[:;]-?[()D]|:|[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]"
+)
 _CLAUSE_END = frozenset(".,;:!?")
 
 
@@ -105,6 +108,7 @@ def _english() -> _Language:
     for word in lex.EN_NEGATORS:  # VADER scores "no" −1.2: here it is a negator
         lexicon.pop(word, None)
     lexicon.update(lex.EN)
+    lexicon.update(lex.EMOJI)
     tables = (
         lexicon,
         lex.EN_NEGATORS,
@@ -142,7 +146,7 @@ def _german() -> _Language:
         lex.DE_WISH,
     )
     return _Language(
-        lexicon=lex.DE,
+        lexicon=lex.DE | lex.EMOJI,
         negators=lex.DE_NEGATORS,
         boosters=lex.DE_BOOSTERS,
         adversative=lex.DE_ADVERSATIVE,
@@ -226,6 +230,8 @@ def _items(tokens: list[str], lang: _Language) -> list[_Item]:
             items.append(_Item("too", text))
         elif text in lang.boosters and text not in lang.lexicon:
             items.append(_Item("boost", text, boost=lang.boosters[text]))
+        elif text in lex.EMOJI:
+            items.append(_Item("word", text, lex.EMOJI[text]))
         elif lang.german and width == 1:
             valence, expected = _de_lookup(text)
             items.append(_Item("word", text, valence, expected))
@@ -431,3 +437,14 @@ def analyse(
         compound = PRIOR_ONLY_WEIGHT * p
     compound = round(max(-1.0, min(1.0, compound)), 4)
     return compound, _label(compound)
+
+
+def analyse_response(response: Any) -> tuple[float | None, str]:
+    """``analyse`` of a ``Response``: its comment, in the language it was answered in, with
+    its primary score on its scale."""
+    return analyse(
+        response.comment,
+        locale=response.locale or "en",
+        score=response.primary_score,
+        score_type=response.primary_type or "",
+    )

@@ -190,3 +190,29 @@ def test_a_language_without_a_lexicon_gets_only_the_scores_reading():
     assert sentiment.analyse("Très déçu.", locale="fr", score=1, score_type="csat")[1] == (
         "negative"
     )
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "label"),
+    [
+        ("en", "Delivery 👍", "positive"),
+        ("de", "Lieferung 😡", "negative"),
+        ("en", "Great :)", "positive"),
+        ("de", "Schon wieder kaputt :(", "negative"),
+    ],
+)
+def test_emoji_and_emoticons_count(locale, text, label):
+    assert sentiment.analyse(text, locale=locale)[1] == label
+
+
+def test_a_response_is_read_in_its_language_with_its_primary_score():
+    from types import SimpleNamespace
+
+    response = SimpleNamespace(
+        comment="Der Preis.", locale="de", primary_score=2, primary_type="nps"
+    )
+    assert sentiment.analyse_response(response)[1] == "negative"
+    response.primary_score = 10
+    assert sentiment.analyse_response(response)[1] == "positive"
+    response.comment = ""
+    assert sentiment.analyse_response(response) == (None, "")
