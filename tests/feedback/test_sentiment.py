@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -206,8 +207,6 @@ def test_emoji_and_emoticons_count(locale, text, label):
 
 
 def test_a_response_is_read_in_its_language_with_its_primary_score():
-    from types import SimpleNamespace
-
     response = SimpleNamespace(
         comment="Der Preis.", locale="de", primary_score=2, primary_type="nps"
     )
