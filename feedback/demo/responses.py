@@ -10,7 +10,7 @@ something true-to-life to show.
 - About half of the answers have a comment that answers its survey's question and fits
   the score (praise for a high one, a complaint for a low one; in German from German
   speakers when the survey has German texts); choice answers fit the score too; sentiment
-  as the follow-up would compute it.
+  as ``feedback.sentiment`` reads the comment with its locale and score.
 - Every response has its invitation (responded); other invitations were opened, only
   sent, expired, bounced or failed, so response rates are realistic too.
 - Responses of service touchpoints are attributed to employees of the owning team (a few
@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from cxplatform.models import Employee, Organization, Team
 from cxplatform.services import SYSTEM
-from feedback import sentiment as sentiment_analysis
+from feedback import sentiment
 from feedback.models import (
     Answer,
     Contact,
@@ -369,13 +369,20 @@ def _response_channel(touchpoint: Touchpoint | None, link: bool) -> str:
 
 
 class _Sentiment:
-    def __init__(self) -> None:
-        self.cache: dict[tuple[str, str], tuple[float | None, str]] = {}
+    """``feedback.sentiment.analyse``, remembered: the demo's comments repeat."""
 
-    def __call__(self, text: str, locale: str) -> tuple[float | None, str]:
-        if (text, locale) not in self.cache:
-            self.cache[text, locale] = sentiment_analysis.analyse(text, locale=locale)
-        return self.cache[text, locale]
+    def __init__(self) -> None:
+        self.cache: dict[tuple[str, str, int | None, str], tuple[float | None, str]] = {}
+
+    def __call__(
+        self, text: str, locale: str, score: int | None, score_type: str
+    ) -> tuple[float | None, str]:
+        key = (text, locale, score, score_type)
+        if key not in self.cache:
+            self.cache[key] = sentiment.analyse(
+                text, locale=locale, score=score, score_type=score_type
+            )
+        return self.cache[key]
 
 
 def _history(org: Organization, *, quick: bool, stdout: Any) -> tuple[int, int]:
@@ -391,7 +398,7 @@ def _history(org: Organization, *, quick: bool, stdout: Any) -> tuple[int, int]:
         return 0, 0
     rng = random.Random(7)
     employees = _employees(org)
-    sentiment = _Sentiment()
+    reader = _Sentiment()
     now = timezone.now()
     ttl = settings.CX_INVITATION_TTL
     days = (QUICK_MONTHS if quick else MONTHS) * 30
@@ -472,7 +479,7 @@ def _history(org: Organization, *, quick: bool, stdout: Any) -> tuple[int, int]:
                 invitation.responded_at = submitted
                 index = len(invitation_rows)
                 response, answers = _response(
-                    org, plan, invitation, contact, submitted, levels, days, day, rng, sentiment
+                    org, plan, invitation, contact, submitted, levels, days, day, rng, reader
                 )
                 response.channel = _response_channel(touchpoint, link)
                 pending_responses.append((index, response, answers))
@@ -511,7 +518,7 @@ def _response(
     days: int,
     day: int,
     rng: random.Random,
-    sentiment: _Sentiment,
+    reader: _Sentiment,
 ) -> tuple[Response, list[Answer]]:
     touchpoint = invitation.touchpoint
     quality, drift = levels.get(touchpoint.pk, (0.0, 0.01)) if touchpoint else (0.0, 0.01)
@@ -572,7 +579,7 @@ def _response(
     # The language the page was shown in, as the respondent service picks it.
     invitation.contact = contact  # the row already loaded: no query
     shown = respondent.locale_for(invitation)
-    compound, label = sentiment(comment, shown)
+    compound, label = reader(comment, shown, score, plan.primary.type)
     response = Response(
         organization=org,
         survey=plan.survey,

@@ -13,7 +13,7 @@ def response_sentiment_update(response: Response) -> None:
         response.comment,
         locale=response.locale or response.organization.default_locale,
         score=response.primary_score,
-        score_type=response.primary_type,
+        score_type=response.primary_type or "",
     )
     if (response.sentiment, response.sentiment_label) != (compound, label):
         Response.objects.filter(pk=response.pk).update(sentiment=compound, sentiment_label=label)
