@@ -37,6 +37,7 @@ from rest_framework.response import Response
 
 from cxplatform.api import REFUSED, OrgViewSet, router
 from cxplatform.models import Role
+from cxplatform.rest import OrgRelatedField
 from feedback.models import (
     AudienceType,
     Campaign,
@@ -57,19 +58,6 @@ def _django_to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     if hasattr(exc, "error_dict"):
         return serializers.ValidationError(exc.message_dict)
     return serializers.ValidationError({"non_field_errors": exc.messages})
-
-
-class OrgPrimaryKeyField(serializers.PrimaryKeyRelatedField):
-    """A foreign key limited to rows of the request's organization (others: "does not
-    exist", the same answer as for an id that does not exist at all)."""
-
-    def __init__(self, model: Any, **kwargs: Any) -> None:
-        self.model = model
-        super().__init__(**kwargs)
-
-    def get_queryset(self) -> Any:
-        org = self.context.get("org")
-        return self.model.objects.for_org(org) if org is not None else self.model.objects.none()
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -116,10 +104,10 @@ def progress_data(campaign: Campaign) -> dict[str, Any]:
 
 
 class CampaignSerializer(serializers.ModelSerializer):
-    survey = OrgPrimaryKeyField(Survey)
-    touchpoint = OrgPrimaryKeyField(Touchpoint, required=False, allow_null=True)
-    segment = OrgPrimaryKeyField(Segment, required=False, allow_null=True)
-    listed_contacts = OrgPrimaryKeyField(
+    survey = OrgRelatedField(Survey)
+    touchpoint = OrgRelatedField(Touchpoint, required=False, allow_null=True)
+    segment = OrgRelatedField(Segment, required=False, allow_null=True)
+    listed_contacts = OrgRelatedField(
         Contact,
         many=True,
         required=False,

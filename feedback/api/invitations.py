@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cxplatform.api import OrgViewSet, router
-from cxplatform.rest import ErrorSerializer
+from cxplatform.rest import ErrorSerializer, OrgRelatedField
 from feedback.models import Invitation, Survey, SurveyStatus
 from feedback.selectors import contacts as selectors
 from feedback.services import invitations
@@ -58,30 +58,6 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     def get_survey_url(self, invitation: Invitation) -> str:
         return invitations.survey_url(invitation)
-
-
-class OrgRelatedField(serializers.PrimaryKeyRelatedField):
-    """An id that must name a row of the request's organization (else "not found")."""
-
-    default_error_messages = {
-        "does_not_exist": "No {model} with id {pk_value} in your organization.",
-        "incorrect_type": "Expected an id (a number), got {data_type}.",
-    }
-
-    def __init__(self, model: type, **kwargs: Any) -> None:
-        self.model = model
-        super().__init__(queryset=model.objects.all(), **kwargs)
-
-    def get_queryset(self) -> Any:
-        return self.model.objects.for_org(self.context["org"])
-
-    def to_internal_value(self, data: Any) -> Any:
-        try:
-            return self.get_queryset().get(pk=int(data))
-        except (TypeError, ValueError):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        except (self.model.DoesNotExist, OverflowError):
-            self.fail("does_not_exist", model=self.model._meta.verbose_name, pk_value=data)
 
 
 class InvitationCreateSerializer(serializers.Serializer):
