@@ -90,15 +90,23 @@ def _jsonable(value: Any) -> Any:
 
 
 def update_fields(
-    *, instance: models.Model, data: dict[str, Any], actor: Actor, action: str
+    *,
+    instance: models.Model,
+    data: dict[str, Any],
+    actor: Actor,
+    action: str,
+    validate_constraints: bool = True,
 ) -> models.Model:
-    """Apply ``data`` to ``instance``, save what changed and audit it. Inside a transaction."""
+    """Apply ``data`` to ``instance``, save what changed and audit it. Inside a transaction.
+
+    ``validate_constraints=False`` leaves the unique constraints to the database (the
+    caller turns its IntegrityError into a field error), instead of a query before."""
     changes = diff(instance, data)
     if not changes:
         return instance
     for field, value in data.items():
         setattr(instance, field, value)
-    instance.full_clean()
+    instance.full_clean(validate_constraints=validate_constraints)
     instance.save()
     org = instance if isinstance(instance, Organization) else instance.organization
     audit(org=org, actor=actor, action=action, obj=instance, changes=changes)

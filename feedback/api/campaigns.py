@@ -325,14 +325,6 @@ class SegmentSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
 
-    def validate_name(self, value: str) -> str:
-        clash = Segment.objects.for_org(self.context["org"]).filter(name__iexact=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError("A segment with this name already exists.")
-        return value
-
 
 @extend_schema_view(
     destroy=extend_schema(
@@ -353,18 +345,24 @@ class SegmentViewSet(OrgViewSet):
 
     def perform_create(self, serializer: SegmentSerializer) -> None:
         data = serializer.validated_data
-        serializer.instance = services.segment_create(
-            org=self.request.org,
-            name=data["name"],
-            description=data.get("description", ""),
-            filter=data.get("filter", {}),
-            actor=self.actor,
-        )
+        try:
+            serializer.instance = services.segment_create(
+                org=self.request.org,
+                name=data["name"],
+                description=data.get("description", ""),
+                filter=data.get("filter", {}),
+                actor=self.actor,
+            )
+        except DjangoValidationError as exc:  # the name is taken
+            raise _django_to_drf(exc) from None
 
     def perform_update(self, serializer: SegmentSerializer) -> None:
-        serializer.instance = services.segment_update(
-            segment=serializer.instance, data=dict(serializer.validated_data), actor=self.actor
-        )
+        try:
+            serializer.instance = services.segment_update(
+                segment=serializer.instance, data=dict(serializer.validated_data), actor=self.actor
+            )
+        except DjangoValidationError as exc:
+            raise _django_to_drf(exc) from None
 
     def perform_destroy(self, instance: Segment) -> None:
         try:

@@ -6,9 +6,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from cxplatform.models import Organization, OrgQuerySet
+
+DUPLICATE_SEGMENT_NAME = "A segment with this name already exists."
 
 
 class Segment(models.Model):
@@ -28,6 +31,15 @@ class Segment(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Campaign forms and the audience picker offer segments by name.
+            models.UniqueConstraint(
+                "organization",
+                Lower("name"),
+                name="segment_name_unique_per_org",
+                violation_error_message=DUPLICATE_SEGMENT_NAME,
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
