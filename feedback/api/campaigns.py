@@ -121,23 +121,12 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
+        # What a campaign's editor may change is one list, the services' (the form's too).
         fields = [
             "id",
-            "name",
-            "survey",
-            "touchpoint",
-            "status",
-            "audience_type",
-            "audience_filter",
-            "segment",
+            *services.CAMPAIGN_FIELDS,
             "listed_contacts",
-            "subject",
-            "body",
-            "send_at",
-            "reminder_after_days",
-            "max_reminders",
-            "fatigue_days",
-            "link_expiry_days",
+            "status",
             "created_at",
             "updated_at",
             "launched_at",
