@@ -291,7 +291,7 @@ class JourneyViewSet(OrgViewSet):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         journey = self.get_object()
         outcome = services.journey_delete(journey=journey, actor=self.actor)
-        if outcome == "deleted":
+        if outcome == services.Outcome.DELETED:
             return Response(status=status.HTTP_204_NO_CONTENT)
         journey = self.get_org_queryset(request.org).get(pk=journey.pk)
         return Response(self.get_serializer(journey).data)
@@ -410,7 +410,7 @@ class TouchpointViewSet(OrgViewSet):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         touchpoint = self.get_object()
         outcome = services.touchpoint_delete(touchpoint=touchpoint, actor=self.actor)
-        if outcome == "deleted":
+        if outcome == services.Outcome.DELETED:
             return Response(status=status.HTTP_204_NO_CONTENT)
         touchpoint = self.get_org_queryset(request.org).get(pk=touchpoint.pk)
         return Response(self.get_serializer(touchpoint).data)

@@ -13,7 +13,7 @@ campaigns point at is archived instead, and so is a journey that holds one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -34,7 +34,12 @@ DUPLICATE_NAME = "A journey with this name already exists."
 # The keyboard moves of the map: up/down within a stage, left/right to the neighbour stage.
 DIRECTIONS = ("up", "down", "left", "right")
 
-Outcome = Literal["deleted", "archived"]
+
+class Outcome(models.TextChoices):
+    """What a delete did: the row is gone, or (it has feedback) archived instead."""
+
+    DELETED = "deleted", "Deleted"
+    ARCHIVED = "archived", "Archived"
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -274,10 +279,10 @@ def journey_delete(*, journey: Journey, actor: Actor) -> Outcome:
     ids = list(Touchpoint.objects.filter(stage__journey=journey).values_list("pk", flat=True))
     if feedback_touchpoints.touchpoint_ids_in_use(org=journey.organization, touchpoint_ids=ids):
         journey_archive(journey=journey, actor=actor)
-        return "archived"
+        return Outcome.ARCHIVED
     audit(org=journey.organization, actor=actor, action="journey.deleted", obj=journey)
     journey.delete()
-    return "deleted"
+    return Outcome.DELETED
 
 
 # --- stages ----------------------------------------------------------------------------
@@ -485,13 +490,13 @@ def touchpoint_delete(*, touchpoint: Touchpoint, actor: Actor) -> Outcome:
     )
     if in_use:
         touchpoint_archive(touchpoint=touchpoint, actor=actor)
-        return "archived"
+        return Outcome.ARCHIVED
     siblings = _locked_touchpoints([touchpoint.stage_id])[touchpoint.stage_id]
     audit(org=touchpoint.organization, actor=actor, action="touchpoint.deleted", obj=touchpoint)
     pk = touchpoint.pk  # delete() clears it
     touchpoint.delete()
     _renumber([t for t in siblings if t.pk != pk])
-    return "deleted"
+    return Outcome.DELETED
 
 
 @transaction.atomic

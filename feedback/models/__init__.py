@@ -12,7 +12,7 @@ from feedback.models.campaigns import (
     InvitationStatus,
     Segment,
 )
-from feedback.models.contacts import Contact, ContactImport, ImportStatus
+from feedback.models.contacts import Contact, ContactImport, ContactStatus, ImportStatus
 from feedback.models.responses import Answer, Response, ResponseChannel
 from feedback.models.surveys import Question, Survey, SurveyKind, SurveyStatus
 
@@ -23,6 +23,7 @@ __all__ = [
     "CampaignStatus",
     "Contact",
     "ContactImport",
+    "ContactStatus",
     "DeliveryEvent",
     "ImportStatus",
     "Invitation",

@@ -10,6 +10,14 @@ from django.utils import timezone
 from cxplatform.models import Organization, OrgQuerySet
 
 
+class ContactStatus(models.TextChoices):
+    """Whether a contact can be surveyed (derived from its dates; the lists' filter)."""
+
+    SUBSCRIBED = "subscribed", "Can be surveyed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+
+
 class ContactQuerySet(OrgQuerySet):
     def reachable(self) -> ContactQuerySet:
         """Contacts an email may go to: not unsubscribed, not bounced."""

@@ -17,10 +17,10 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from cxplatform.models import Organization
-from feedback.models import Campaign, Invitation, InvitationStatus, Segment
+from feedback.models import Campaign, CampaignStatus, Invitation, InvitationStatus, Segment
 from feedback.services import audience
 
-ACTIVE = ["scheduled", "sending", "paused"]
+ACTIVE = [CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED]
 
 
 def _progress_counts(relation: str = "") -> dict[str, Count]:
