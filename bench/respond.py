@@ -67,7 +67,7 @@ contacts = Contact.objects.bulk_create(
 now = timezone.now()
 expires = now + timezone.timedelta(days=30)
 sent = now - timezone.timedelta(hours=1)
-tokens = [secrets.token_urlsafe(32) for _ in range(n)]
+tokens = [f"{org.pk}.{secrets.token_urlsafe(32)}" for _ in range(n)]  # see feedback.tokens
 Invitation.objects.bulk_create(
     Invitation(organization=org, contact=c, survey=survey, token=t, status="sent",
                sent_at=sent, expires_at=expires)

@@ -251,7 +251,7 @@ def build_world(org: Organization, *, marked: bool) -> World:
     campaign = CampaignFactory(
         organization=org, survey=survey, touchpoint=touchpoint, segment=segment
     )
-    campaign.listed_contacts.add(contact)
+    campaign.listed_contacts.add(contact, through_defaults={"organization": org})
     invitation = InvitationFactory(
         organization=org,
         contact=contact,

@@ -10,7 +10,6 @@ no campaign of its name exists.
 from __future__ import annotations
 
 import random
-import secrets
 import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cxplatform.models import Organization
+from feedback import tokens
 from feedback.models import (
     Answer,
     AudienceType,
@@ -134,7 +134,7 @@ def _sent_campaign(org: Organization, survey: Survey, *, quick: bool) -> Campaig
             survey=survey,
             campaign=campaign,
             touchpoint=campaign.touchpoint,
-            token=secrets.token_urlsafe(32),
+            token=tokens.new(org.pk),
             created_at=launched,
             expires_at=expires,
         )
@@ -337,5 +337,5 @@ def _draft_campaign(org: Organization, survey: Survey) -> Campaign:
         .exclude(name="")
         .order_by("id")[:5]
     )
-    campaign.listed_contacts.set(listed)
+    campaign.listed_contacts.set(listed, through_defaults={"organization": org})
     return campaign

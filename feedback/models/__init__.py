@@ -5,6 +5,7 @@ from __future__ import annotations
 from feedback.models.campaigns import (
     AudienceType,
     Campaign,
+    CampaignContact,
     CampaignStatus,
     DeliveryEvent,
     Invitation,
@@ -20,6 +21,7 @@ __all__ = [
     "Answer",
     "AudienceType",
     "Campaign",
+    "CampaignContact",
     "CampaignStatus",
     "Contact",
     "ContactImport",

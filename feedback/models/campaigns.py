@@ -85,7 +85,11 @@ class Campaign(models.Model):
         Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
     )
     listed_contacts = models.ManyToManyField(
-        "feedback.Contact", blank=True, related_name="listed_in_campaigns"
+        "feedback.Contact",
+        blank=True,
+        related_name="listed_in_campaigns",
+        through="feedback.CampaignContact",
+        through_fields=("campaign", "contact"),
     )
     subject = models.CharField(max_length=200, default="How did we do, {{ contact.first_name }}?")
     body = models.TextField(
@@ -115,6 +119,27 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignContact(models.Model):
+    """A contact of a campaign's uploaded list (the ``listed_contacts`` link), in the
+    campaign's organization like every tenant row."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey("feedback.Contact", on_delete=models.CASCADE, related_name="+")
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "contact"], name="one_listing_per_contact"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} ∋ {self.contact_id}"
 
 
 class InvitationStatus(models.TextChoices):
@@ -161,7 +186,7 @@ class Invitation(models.Model):
         on_delete=models.SET_NULL,
         related_name="invitations",
     )
-    token = models.CharField(max_length=64, unique=True)
+    token = models.CharField(max_length=64)
     external_ref = models.CharField(max_length=200, blank=True)
     channel = models.CharField(
         max_length=10, choices=InvitationChannel.choices, default=InvitationChannel.EMAIL
@@ -189,9 +214,14 @@ class Invitation(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "contact"],
+                fields=["organization", "campaign", "contact"],
                 condition=Q(campaign__isnull=False),
                 name="one_invitation_per_campaign_contact",
+            ),
+            # The respondent's link: the token carries its organization (see
+            # ``invitations.token_organization_id``), so the lookup stays in one.
+            models.UniqueConstraint(
+                fields=["organization", "token"], name="invitation_token_unique_per_org"
             ),
             models.UniqueConstraint(
                 fields=["organization", "external_ref"],
@@ -201,9 +231,9 @@ class Invitation(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
-            models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["organization", "campaign", "status"]),
             models.Index(fields=["status", "claimed_until"]),
-            models.Index(fields=["contact", "-created_at"]),
+            models.Index(fields=["organization", "contact", "-created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -235,6 +265,7 @@ class DeliveryEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.invitation_id or self.contact_id}"

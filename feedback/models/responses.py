@@ -106,9 +106,9 @@ class Response(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "-submitted_at"]),
-            models.Index(fields=["survey", "-submitted_at"]),
-            models.Index(fields=["touchpoint", "-submitted_at"]),
-            models.Index(fields=["contact", "-submitted_at"]),
+            models.Index(fields=["organization", "survey", "-submitted_at"]),
+            models.Index(fields=["organization", "touchpoint", "-submitted_at"]),
+            models.Index(fields=["organization", "contact", "-submitted_at"]),
         ]
 
     def __str__(self) -> str:
@@ -135,7 +135,9 @@ class Answer(models.Model):
     class Meta:
         ordering = ["response_id", "question__position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")
+            models.UniqueConstraint(
+                fields=["organization", "response", "question"], name="one_answer_per_question"
+            )
         ]
 
     def __str__(self) -> str:

@@ -90,7 +90,7 @@ class Question(models.Model):
         ordering = ["survey_id", "position", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["survey"],
+                fields=["organization", "survey"],
                 condition=Q(is_primary=True, archived_at__isnull=True),
                 name="one_primary_question_per_survey",
             )

@@ -9,7 +9,6 @@ two clicks, two workers or a beat run racing a manager change the state once.
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from django.utils import timezone
 from cxplatform import queue
 from cxplatform.models import Organization
 from cxplatform.services import SYSTEM, Actor, audit, update_fields
+from feedback import tokens
 from feedback.models import (
     AudienceType,
     Campaign,
@@ -164,7 +164,9 @@ def campaign_create(*, org: Organization, data: dict[str, Any], actor: Actor) ->
     _check(campaign)
     campaign.save()
     if listed is not None:
-        campaign.listed_contacts.set(_org_contacts(org, listed))
+        campaign.listed_contacts.set(
+            _org_contacts(org, listed), through_defaults={"organization": org}
+        )
     audit(org=org, actor=actor, action="campaign.created", obj=campaign)
     return campaign
 
@@ -190,7 +192,10 @@ def campaign_update(*, campaign: Campaign, data: dict[str, Any], actor: Actor) -
     campaign.refresh_from_db(fields=list(data))  # update_fields applies and audits the diff
     update_fields(instance=campaign, data=data, actor=actor, action="campaign.updated")
     if listed is not None:
-        campaign.listed_contacts.set(_org_contacts(campaign.organization, listed))
+        campaign.listed_contacts.set(
+            _org_contacts(campaign.organization, listed),
+            through_defaults={"organization_id": campaign.organization_id},
+        )
     return campaign
 
 
@@ -203,7 +208,9 @@ def campaign_list_upload(
     wanted = {e.strip().lower() for e in emails if e.strip()}
     contacts = list(Contact.objects.for_org(campaign.organization).filter(email__in=list(wanted)))
     found = {c.email.lower() for c in contacts}
-    campaign.listed_contacts.set(contacts)
+    campaign.listed_contacts.set(
+        contacts, through_defaults={"organization_id": campaign.organization_id}
+    )
     audit(
         org=campaign.organization,
         actor=actor,
@@ -317,7 +324,7 @@ def invitations_materialise(*, campaign: Campaign, now: datetime) -> int:
         rows.append(
             Invitation(
                 contact_id=contact_id,
-                token=secrets.token_urlsafe(32),
+                token=tokens.new(campaign.organization_id),
                 status=InvitationStatus.SUPPRESSED if reason else InvitationStatus.PENDING,
                 suppression_reason=reason,
                 **common,
