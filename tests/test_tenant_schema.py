@@ -52,11 +52,8 @@ CROSS_ORGANIZATION_INDEXES: dict[tuple[str, tuple[str, ...]], str] = {
     "organization (goes with the after-response pipeline's rows)",
 }
 
-PENDING: dict[tuple[str, str], str] = {
-    ("feedback.Response", "invitation"): "one response per invitation is a OneToOneField, "
-    "whose unique index Django makes on invitation_id alone: it becomes a foreign key with "
-    "UniqueConstraint(organization, invitation) with the response-recording rework",
-}
+# Known exceptions, each with what removes it (none today).
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def label(model: type[models.Model]) -> str:

@@ -3,6 +3,8 @@ contact asked, the source of truth for delivery; the broker only says "look now"
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -238,6 +240,12 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey} → {self.contact}"
+
+    @property
+    def response(self) -> Any:
+        """Its response, or None (at most one: ``one_response_per_invitation``); from the
+        ``prefetch_related("responses")`` cache when the query made one."""
+        return next(iter(self.responses.all()), None)
 
 
 class DeliveryEvent(models.Model):

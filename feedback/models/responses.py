@@ -29,12 +29,16 @@ class ResponseQuerySet(OrgQuerySet):
 
 class Response(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    invitation = models.OneToOneField(
+    # At most one response per invitation: a constraint within the organization (a
+    # OneToOneField's unique index would be on invitation_id alone). ``response__…``
+    # lookups and ``Invitation.response`` read it as the one it is.
+    invitation = models.ForeignKey(
         "feedback.Invitation",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="response",
+        related_name="responses",
+        related_query_name="response",
     )
     survey = models.ForeignKey(
         "feedback.Survey", on_delete=models.PROTECT, related_name="responses"
@@ -94,6 +98,11 @@ class Response(models.Model):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "invitation"],
+                condition=Q(invitation__isnull=False),
+                name="one_response_per_invitation",
+            ),
             models.UniqueConstraint(
                 fields=["organization", "external_ref"],
                 condition=~Q(external_ref=""),

@@ -185,7 +185,11 @@ def campaign_progress(*, campaign: Campaign) -> Progress:
 def campaign_invitations(*, campaign: Campaign, status: str = "") -> QuerySet[Invitation]:
     """The campaign's invitations with their contact and response. ``status``: an
     invitation status, or "retrying", "completed", "partial" (as ``Progress`` counts them)."""
-    rows = Invitation.objects.filter(campaign=campaign).select_related("contact", "response")
+    rows = (
+        Invitation.objects.filter(campaign=campaign)
+        .select_related("contact")
+        .prefetch_related("responses")
+    )
     if status == "retrying":
         rows = rows.filter(status=InvitationStatus.PENDING, attempts__gt=0)
     elif status == "completed":
