@@ -15,6 +15,7 @@ mattering once their links have expired: ``Campaign.link_expiry_days``, at most
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 SEPARATOR = "."
 # The largest id a row can have (BigAutoField): 19 digits.
@@ -34,3 +35,11 @@ def organization_id(token: str) -> int | None:
     if not (head.isascii() and head.isdigit()) or len(head) > _MAX_ID_DIGITS:
         return None
     return int(head)
+
+
+def lookup(token: str) -> dict[str, Any]:
+    """The filter that finds the invitation of ``token`` within its organization
+    (``Invitation.objects.filter(**tokens.lookup(token))``): the unique index
+    ``(organization, token)`` serves it. An older token has only itself to go by."""
+    org_id = organization_id(token)
+    return {"token": token} if org_id is None else {"organization_id": org_id, "token": token}

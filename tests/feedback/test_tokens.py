@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feedback import tokens
+from feedback.models import Invitation
 from tests.feedback.factories import InvitationFactory
 
 
@@ -32,6 +33,13 @@ def test_a_token_that_names_no_organization_gives_none(token):
     assert tokens.organization_id(token) is None
 
 
-def test_every_invitation_is_findable_in_its_organization_by_its_token(org):
+def test_every_invitation_is_found_within_its_organization_by_its_token(org, other_org):
     invitation = InvitationFactory(organization=org)
     assert tokens.organization_id(invitation.token) == org.pk
+    assert tokens.lookup(invitation.token) == {"organization_id": org.pk, "token": invitation.token}
+    assert Invitation.objects.get(**tokens.lookup(invitation.token)) == invitation
+    # The same secret under another organization's id finds nothing.
+    forged = f"{other_org.pk}.{invitation.token.split('.')[1]}"
+    assert not Invitation.objects.filter(**tokens.lookup(forged)).exists()
+    older = InvitationFactory(organization=org, token="Xq3vJ6m0yVQw8dS9lYHk2pR1nB7cZtE4uF5gA0oWiL")
+    assert Invitation.objects.get(**tokens.lookup(older.token)) == older
