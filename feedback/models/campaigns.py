@@ -64,6 +64,8 @@ class AudienceType(models.TextChoices):
 
 
 class Campaign(models.Model):
+    Status = CampaignStatus  # for templates: ``campaign.Status.SENDING``
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=200)
     survey = models.ForeignKey(
@@ -163,6 +165,8 @@ class InvitationChannel(models.TextChoices):
 class Invitation(models.Model):
     """One contact asked one survey. Delivery claims rows with a lease (``claimed_until``):
     a worker that dies leaves its claim to expire, and the sweep hands the row on."""
+
+    Status = InvitationStatus  # for templates: ``inv.Status.SENT``
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey(

@@ -75,6 +75,8 @@ class ImportStatus(models.TextChoices):
 class ContactImport(models.Model):
     """One CSV upload. The file is kept in the database so any worker can read it."""
 
+    Status = ImportStatus  # for templates: ``import.Status.DONE``
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
