@@ -16,11 +16,12 @@ token); a route that is neither walkable nor opted out fails the test, so a new 
 covered the day it is added. Staff URLs with arguments say how to make org A's row for
 them in ``tests/<app>/tenancy*.py`` (``register_staff_rows``).
 
-Breakages tried on purpose (each turned a test red, see the report of issue 12):
-deliveries list unscoped, ``me/`` reporting the first organization, ``organization/``
-PATCHing the first organization, ``contacts/import`` matching contacts across
-organizations, ``deliveries/bounces`` finding the invitation unscoped, a staff page
-(contact list) unscoped.
+Breakages tried on purpose (each turned a test red): the deliveries list unscoped (its
+contact emails showed); ``me/`` and ``organization/`` reading the first organization;
+``contacts/import`` matching existing contacts across organizations (org A's contact
+changed); ``deliveries/bounces`` finding the invitation unscoped; the staff contact list
+unscoped; the organization switch accepting any organization's membership; a new staff
+URL with an argument and a new unscoped API list route.
 """
 
 from __future__ import annotations

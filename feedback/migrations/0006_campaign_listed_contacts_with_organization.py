@@ -42,7 +42,7 @@ def copy_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cxplatform", "0003_api_key_directory_and_org_first_keys"),
+        ("cxplatform", "0002_organization_language_choices"),
         ("feedback", "0005_org_first_constraints_and_indexes"),
     ]
 

@@ -6,9 +6,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cxplatform", "0003_api_key_directory_and_org_first_keys"),
+        ("cxplatform", "0002_organization_language_choices"),
         ("feedback", "0006_campaign_listed_contacts_with_organization"),
-        ("journeys", "0003_org_first_indexes"),
+        ("journeys", "0002_journey_name_unique_per_org"),
         ("scorecards", "0001_initial"),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cxplatform", "0003_api_key_directory_and_org_first_keys"),
+        ("cxplatform", "0002_organization_language_choices"),
         ("journeys", "0002_journey_name_unique_per_org"),
     ]
 
