@@ -69,7 +69,7 @@ contacts = Contact.objects.bulk_create(
 now = timezone.now()
 expires = now + timezone.timedelta(days=30)
 sent = now - timezone.timedelta(hours=1)
-tokens = [secrets.token_urlsafe(32) for _ in range(n)]
+tokens = [f"{org.pk}.{secrets.token_urlsafe(32)}" for _ in range(n)]  # see feedback.tokens
 Invitation.objects.bulk_create(
     Invitation(organization=org, contact=c, survey=survey, token=t, status="sent",
                sent_at=sent, expires_at=expires)
@@ -152,7 +152,8 @@ def children(pid: int) -> list[int]:
 
 
 # The floor: the same Django settings and middleware, one more URL with a view that does the
-# submission's essential work by hand (one SELECT by token, one INSERT under the unique key).
+# submission's essential work by hand (one SELECT by token within the organization the
+# token names, one INSERT under the unique key).
 FLOOR_URLS = """
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect
@@ -160,12 +161,13 @@ from django.urls import include, path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from feedback import tokens
 from feedback.models import Invitation, Response
 
 
 @csrf_exempt
 def floor(request, token):
-    row = Invitation.objects.filter(token=token).values_list(
+    row = Invitation.objects.filter(**tokens.lookup(token)).values_list(
         "pk", "organization_id", "survey_id", "contact_id"
     ).first()
     if row is None:

@@ -176,6 +176,8 @@ class ApiKey(models.Model):
 
     The key is 32 random bytes, so a fast hash is enough (no need for a slow password
     hash): nobody can brute-force 256 bits, and lookups by hash stay an index probe.
+    A request brings the key but not its organization: ``ApiKeyDirectory`` says which
+    organization the hash belongs to, then the key is read within it.
     """
 
     organization = models.ForeignKey(
@@ -192,7 +194,7 @@ class ApiKey(models.Model):
         default=Role.MANAGER,
     )
     prefix = models.CharField(max_length=16, help_text="The first characters, to recognise it.")
-    hashed_key = models.CharField(max_length=64, unique=True)
+    hashed_key = models.CharField(max_length=64)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -204,6 +206,11 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "hashed_key"], name="api_key_hash_unique_per_org"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -215,6 +222,22 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiKeyDirectory(models.Model):
+    """Which organization an API key's hash belongs to: the one lookup that arrives
+    without an organization. Global and small (one row per key ever made), so a Citus
+    cluster keeps it as a reference table on every node; the key itself is then read
+    within its organization (``api_key_authenticate``)."""
+
+    hashed_key = models.CharField(max_length=64, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "API key directory"
+
+    def __str__(self) -> str:
+        return f"{self.hashed_key[:8]}… → {self.organization_id}"
 
 
 class AuditEvent(models.Model):
@@ -234,7 +257,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=40, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     objects = OrgQuerySet.as_manager()
 
@@ -298,6 +321,7 @@ class WorkerHeartbeat(models.Model):
 
 __all__ = [
     "ApiKey",
+    "ApiKeyDirectory",
     "AuditEvent",
     "MailboxMessage",
     "Membership",

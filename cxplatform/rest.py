@@ -98,6 +98,44 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class OrgRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key by id that only finds rows of the request's organization (the
+    serializer context's ``org``): another organization's id gets the same answer as an id
+    that does not exist, so nothing confirms that it does. The one such field of the API.
+
+    ``OrgRelatedField(Survey)``; ``many=True`` for a list of ids.
+    """
+
+    default_error_messages = {
+        "does_not_exist": "No {model} with id {pk_value} in your organization.",
+        "incorrect_type": "Expected an id (a number), got {data_type}.",
+    }
+
+    def __init__(self, model: type, **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        org = self.context.get("org")
+        manager = self.model._default_manager
+        return manager.filter(organization=org) if org is not None else manager.none()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= pk <= MAX_ID:  # beyond any id; SQLite could not even compare it
+            self.fail("does_not_exist", model=self.model._meta.verbose_name, pk_value=data)
+        try:
+            return self.get_queryset().get(pk=pk)
+        except self.model.DoesNotExist:
+            self.fail("does_not_exist", model=self.model._meta.verbose_name, pk_value=data)
+
+
 class Pagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -206,27 +244,3 @@ def document_error_responses(result: dict[str, Any], generator: Any, **kwargs: A
                     "404", {"description": "No such page: `page` is past the last one.", **ref}
                 )
     return result
-
-
-class OrgRelatedField(serializers.PrimaryKeyRelatedField):
-    """An id that must name a row of the request's organization (else "not found")."""
-
-    default_error_messages = {
-        "does_not_exist": "No {model} with id {pk_value} in your organization.",
-        "incorrect_type": "Expected an id (a number), got {data_type}.",
-    }
-
-    def __init__(self, model: type, **kwargs: Any) -> None:
-        self.model = model
-        super().__init__(queryset=model.objects.all(), **kwargs)
-
-    def get_queryset(self) -> Any:
-        return self.model.objects.for_org(self.context["org"])
-
-    def to_internal_value(self, data: Any) -> Any:
-        try:
-            return self.get_queryset().get(pk=int(data))
-        except (TypeError, ValueError):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        except (self.model.DoesNotExist, OverflowError):
-            self.fail("does_not_exist", model=self.model._meta.verbose_name, pk_value=data)

@@ -22,6 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from cxplatform import queue
 from cxplatform.models import (
     ApiKey,
+    ApiKeyDirectory,
     AuditEvent,
     Employee,
     Membership,
@@ -93,15 +94,23 @@ def _jsonable(value: Any) -> Any:
 
 
 def update_fields(
-    *, instance: models.Model, data: dict[str, Any], actor: Actor, action: str
+    *,
+    instance: models.Model,
+    data: dict[str, Any],
+    actor: Actor,
+    action: str,
+    validate_constraints: bool = True,
 ) -> models.Model:
-    """Apply ``data`` to ``instance``, save what changed and audit it. Inside a transaction."""
+    """Apply ``data`` to ``instance``, save what changed and audit it. Inside a transaction.
+
+    ``validate_constraints=False`` leaves the unique constraints to the database (the
+    caller turns its IntegrityError into a field error), instead of a query before."""
     changes = diff(instance, data)
     if not changes:
         return instance
     for field, value in data.items():
         setattr(instance, field, value)
-    instance.full_clean()
+    instance.full_clean(validate_constraints=validate_constraints)
     instance.save()
     org = instance if isinstance(instance, Organization) else instance.organization
     audit(org=org, actor=actor, action=action, obj=instance, changes=changes)
@@ -333,12 +342,14 @@ def api_key_create(
 ) -> tuple[ApiKey, str]:
     """Make a key. Returns the row and the raw key, which is never stored or shown again."""
     raw = settings.CX_API_KEY_PREFIX + secrets.token_urlsafe(32)
+    hashed = ApiKey.hash(raw)
+    ApiKeyDirectory.objects.create(hashed_key=hashed, organization=org)
     key = ApiKey.objects.create(
         organization=org,
         name=name,
         role=role,
         prefix=raw[:10],
-        hashed_key=ApiKey.hash(raw),
+        hashed_key=hashed,
         created_by=actor.user,
     )
     audit(org=org, actor=actor, action="api_key.created", obj=key)
@@ -358,18 +369,29 @@ def api_key_revoke(*, key: ApiKey, actor: Actor) -> ApiKey:
 
 
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
-    """The active key for ``raw_key``, its last-used time refreshed (at most once a minute)."""
+    """The active key for ``raw_key``, its last-used time refreshed (at most once a minute).
+
+    The directory names the key's organization first; the key is then read within it
+    (on a distributed database, from that organization's shard alone)."""
+    hashed = ApiKey.hash(raw_key)
+    org_id = (
+        ApiKeyDirectory.objects.filter(hashed_key=hashed)
+        .values_list("organization_id", flat=True)
+        .first()
+    )
+    if org_id is None:
+        return None
     key = (
         ApiKey.objects.active()
         .select_related("organization")
-        .filter(hashed_key=ApiKey.hash(raw_key))
+        .filter(organization_id=org_id, hashed_key=hashed)
         .first()
     )
     if key is None:
         return None
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        ApiKey.objects.filter(organization_id=org_id, pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
 

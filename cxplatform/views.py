@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from cxplatform import extensions, mail, selectors, services, tenancy
+from cxplatform import db, extensions, mail, selectors, services, tenancy
 from cxplatform.forms import ApiKeyForm, EmployeeForm, MemberForm, OrganizationForm, TeamForm
 from cxplatform.http import AuthedRequest
 from cxplatform.models import MailboxMessage, Role
@@ -25,14 +25,13 @@ from cxplatform.tenancy import org_member_required
 @require_GET
 @org_member_required()
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    return render(
-        request,
-        "cxplatform/dashboard.html",
-        {
+    # Figures and charts only: they may come from the read replica (cxplatform.db).
+    with db.replica():
+        context = {
             "sections": _dashboard_parts(request, "cards"),
             "panels": _dashboard_parts(request, "panels"),
-        },
-    )
+        }
+        return render(request, "cxplatform/dashboard.html", context)
 
 
 def _dashboard_parts(request: AuthedRequest, part: str) -> list[dict]:

@@ -40,7 +40,9 @@ class SegmentAdmin(admin.ModelAdmin):
 class CampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "survey", "status", "send_at", "organization"]
     list_filter = ["status", "organization"]
-    raw_id_fields = ["listed_contacts"]
+    # The list's links carry the organization (CampaignContact): the API and the form
+    # set them; a plain admin widget would not.
+    exclude = ["listed_contacts"]
 
 
 @admin.register(models.Invitation)

@@ -30,17 +30,6 @@ from cxplatform.models import Organization, Team
 from journeys import selectors, services
 from journeys.models import Channel, Component, Journey, Phase, Stage, Touchpoint
 
-
-class OrgRelatedField(serializers.PrimaryKeyRelatedField):
-    """A foreign key that only finds rows of the caller's organization: another
-    organization's id is answered like an id that does not exist."""
-
-    def get_queryset(self) -> QuerySet:
-        org: Organization | None = self.context.get("org")
-        queryset = super().get_queryset()
-        return queryset.filter(organization=org) if org is not None else queryset.none()
-
-
 # --- serializers -----------------------------------------------------------------------
 
 
@@ -89,8 +78,8 @@ class JourneySerializer(serializers.ModelSerializer):
         "Engagement, Exit, Extension); `blank` (the default) none. The query parameter "
         "`?template=five_phase` does the same.",
     )
-    copy_from = OrgRelatedField(
-        queryset=Journey.objects.all(),
+    copy_from = rest.OrgRelatedField(
+        Journey,
         write_only=True,
         required=False,
         help_text="Create only: the id of a journey to copy, with its stages and active "
@@ -136,7 +125,7 @@ class JourneySerializer(serializers.ModelSerializer):
 
 
 class StageSerializer(serializers.ModelSerializer):
-    journey = OrgRelatedField(queryset=Journey.objects.all())
+    journey = rest.OrgRelatedField(Journey)
     position = serializers.IntegerField(
         min_value=0,
         required=False,
@@ -160,8 +149,8 @@ class StageSerializer(serializers.ModelSerializer):
 
 
 class TouchpointSerializer(serializers.ModelSerializer):
-    stage = OrgRelatedField(queryset=Stage.objects.all())
-    owner_team = OrgRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    stage = rest.OrgRelatedField(Stage)
+    owner_team = rest.OrgRelatedField(Team, required=False, allow_null=True)
     journey = serializers.IntegerField(source="stage.journey_id", read_only=True)
     phase = serializers.ChoiceField(source="stage.phase", choices=Phase.choices, read_only=True)
     position = serializers.IntegerField(
@@ -302,7 +291,7 @@ class JourneyViewSet(OrgViewSet):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         journey = self.get_object()
         outcome = services.journey_delete(journey=journey, actor=self.actor)
-        if outcome == "deleted":
+        if outcome == services.Outcome.DELETED:
             return Response(status=status.HTTP_204_NO_CONTENT)
         journey = self.get_org_queryset(request.org).get(pk=journey.pk)
         return Response(self.get_serializer(journey).data)
@@ -421,7 +410,7 @@ class TouchpointViewSet(OrgViewSet):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         touchpoint = self.get_object()
         outcome = services.touchpoint_delete(touchpoint=touchpoint, actor=self.actor)
-        if outcome == "deleted":
+        if outcome == services.Outcome.DELETED:
             return Response(status=status.HTTP_204_NO_CONTENT)
         touchpoint = self.get_org_queryset(request.org).get(pk=touchpoint.pk)
         return Response(self.get_serializer(touchpoint).data)

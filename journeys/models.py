@@ -103,7 +103,7 @@ class Stage(models.Model):
 
     class Meta:
         ordering = ["journey_id", "position", "id"]
-        indexes = [models.Index(fields=["journey", "position"])]
+        indexes = [models.Index(fields=["organization", "journey", "position"])]
 
     def __str__(self) -> str:
         return f"{self.journey.name} › {self.name}"
@@ -137,7 +137,7 @@ class Touchpoint(models.Model):
 
     class Meta:
         ordering = ["stage_id", "position", "id"]
-        indexes = [models.Index(fields=["stage", "position"])]
+        indexes = [models.Index(fields=["organization", "stage", "position"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(position__gte=0), name="touchpoint_position_not_negative"

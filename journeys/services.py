@@ -15,7 +15,7 @@ raises ``ProtectedError`` and the operation archives instead.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -36,7 +36,12 @@ DUPLICATE_NAME = "A journey with this name already exists."
 # The keyboard moves of the map: up/down within a stage, left/right to the neighbour stage.
 DIRECTIONS = ("up", "down", "left", "right")
 
-Outcome = Literal["deleted", "archived"]
+
+class Outcome(models.TextChoices):
+    """What a delete did: the row is gone, or (it has feedback) archived instead."""
+
+    DELETED = "deleted", "Deleted"
+    ARCHIVED = "archived", "Archived"
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -279,8 +284,8 @@ def journey_delete(*, journey: Journey, actor: Actor) -> Outcome:
             journey.delete()
     except ProtectedError:  # feedback points at one of its touchpoints: keep it all
         journey_archive(journey=journey, actor=actor)
-        return "archived"
-    return "deleted"
+        return Outcome.ARCHIVED
+    return Outcome.DELETED
 
 
 # --- stages ----------------------------------------------------------------------------
@@ -497,9 +502,9 @@ def touchpoint_delete(*, touchpoint: Touchpoint, actor: Actor) -> Outcome:
             touchpoint.delete()
     except ProtectedError:  # feedback or its set-up points at it: keep it, off the map
         touchpoint_archive(touchpoint=touchpoint, actor=actor)
-        return "archived"
+        return Outcome.ARCHIVED
     _renumber([t for t in siblings if t.pk != pk])
-    return "deleted"
+    return Outcome.DELETED
 
 
 @transaction.atomic

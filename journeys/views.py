@@ -147,7 +147,7 @@ def journey_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 def journey_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     journey = _journey(request, pk)
     outcome = services.journey_delete(journey=journey, actor=Actor.from_request(request))
-    if outcome == "archived":
+    if outcome == services.Outcome.ARCHIVED:
         messages.info(
             request,
             f"“{journey.name}” has feedback, so it was archived rather than deleted. "
@@ -444,7 +444,7 @@ def touchpoint_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     touchpoint = _touchpoint(request, pk)
     journey = touchpoint.stage.journey
     outcome = services.touchpoint_delete(touchpoint=touchpoint, actor=Actor.from_request(request))
-    if outcome == "archived":
+    if outcome == services.Outcome.ARCHIVED:
         text = (
             f"“{touchpoint.name}” has feedback, so it was archived rather than deleted. "
             "Restore it from the archived touchpoints below the map."

@@ -37,6 +37,7 @@ from rest_framework.response import Response
 
 from cxplatform.api import REFUSED, OrgViewSet, router
 from cxplatform.models import Role
+from cxplatform.rest import OrgRelatedField
 from feedback.models import (
     AudienceType,
     Campaign,
@@ -57,19 +58,6 @@ def _django_to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     if hasattr(exc, "error_dict"):
         return serializers.ValidationError(exc.message_dict)
     return serializers.ValidationError({"non_field_errors": exc.messages})
-
-
-class OrgPrimaryKeyField(serializers.PrimaryKeyRelatedField):
-    """A foreign key limited to rows of the request's organization (others: "does not
-    exist", the same answer as for an id that does not exist at all)."""
-
-    def __init__(self, model: Any, **kwargs: Any) -> None:
-        self.model = model
-        super().__init__(**kwargs)
-
-    def get_queryset(self) -> Any:
-        org = self.context.get("org")
-        return self.model.objects.for_org(org) if org is not None else self.model.objects.none()
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -116,10 +104,10 @@ def progress_data(campaign: Campaign) -> dict[str, Any]:
 
 
 class CampaignSerializer(serializers.ModelSerializer):
-    survey = OrgPrimaryKeyField(Survey)
-    touchpoint = OrgPrimaryKeyField(Touchpoint, required=False, allow_null=True)
-    segment = OrgPrimaryKeyField(Segment, required=False, allow_null=True)
-    listed_contacts = OrgPrimaryKeyField(
+    survey = OrgRelatedField(Survey)
+    touchpoint = OrgRelatedField(Touchpoint, required=False, allow_null=True)
+    segment = OrgRelatedField(Segment, required=False, allow_null=True)
+    listed_contacts = OrgRelatedField(
         Contact,
         many=True,
         required=False,
@@ -133,23 +121,12 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
+        # What a campaign's editor may change is one list, the services' (the form's too).
         fields = [
             "id",
-            "name",
-            "survey",
-            "touchpoint",
-            "status",
-            "audience_type",
-            "audience_filter",
-            "segment",
+            *services.CAMPAIGN_FIELDS,
             "listed_contacts",
-            "subject",
-            "body",
-            "send_at",
-            "reminder_after_days",
-            "max_reminders",
-            "fatigue_days",
-            "link_expiry_days",
+            "status",
             "created_at",
             "updated_at",
             "launched_at",
@@ -337,14 +314,6 @@ class SegmentSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
 
-    def validate_name(self, value: str) -> str:
-        clash = Segment.objects.for_org(self.context["org"]).filter(name__iexact=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError("A segment with this name already exists.")
-        return value
-
 
 @extend_schema_view(
     destroy=extend_schema(
@@ -365,18 +334,24 @@ class SegmentViewSet(OrgViewSet):
 
     def perform_create(self, serializer: SegmentSerializer) -> None:
         data = serializer.validated_data
-        serializer.instance = services.segment_create(
-            org=self.request.org,
-            name=data["name"],
-            description=data.get("description", ""),
-            filter=data.get("filter", {}),
-            actor=self.actor,
-        )
+        try:
+            serializer.instance = services.segment_create(
+                org=self.request.org,
+                name=data["name"],
+                description=data.get("description", ""),
+                filter=data.get("filter", {}),
+                actor=self.actor,
+            )
+        except DjangoValidationError as exc:  # the name is taken
+            raise _django_to_drf(exc) from None
 
     def perform_update(self, serializer: SegmentSerializer) -> None:
-        serializer.instance = services.segment_update(
-            segment=serializer.instance, data=dict(serializer.validated_data), actor=self.actor
-        )
+        try:
+            serializer.instance = services.segment_update(
+                segment=serializer.instance, data=dict(serializer.validated_data), actor=self.actor
+            )
+        except DjangoValidationError as exc:
+            raise _django_to_drf(exc) from None
 
     def perform_destroy(self, instance: Segment) -> None:
         try:

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from cxplatform.api import OrgViewSet, router
 from cxplatform.models import Role
-from feedback.models import Contact, ContactImport
+from feedback.models import Contact, ContactImport, ContactStatus
 from feedback.selectors import contacts as selectors
 from feedback.services import contacts as services
 from feedback.services import imports
@@ -121,9 +121,7 @@ class ContactFilter(django_filters.FilterSet):
     locale = django_filters.CharFilter(
         method="by_selector", help_text="Language, e.g. de (matches de and de-CH)."
     )
-    status = django_filters.ChoiceFilter(
-        choices=list(selectors.STATUSES.items()), method="by_selector"
-    )
+    status = django_filters.ChoiceFilter(choices=ContactStatus.choices, method="by_selector")
     responded = django_filters.BooleanFilter(
         method="by_selector", help_text="Has (or has not) completed a response."
     )

@@ -28,7 +28,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, status
@@ -110,18 +109,6 @@ class ResponseSerializer(serializers.ModelSerializer):
         return response.contact.email if response.contact_id else None
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class OrgRelated(serializers.PrimaryKeyRelatedField):
-    """A foreign key to a row of the caller's organization (another's is "not found")."""
-
-    def __init__(self, model: type, **kwargs: Any) -> None:
-        self.model = model
-        super().__init__(**kwargs)
-
-    def get_queryset(self) -> Any:
-        return self.model.objects.for_org(self.context["org"])
-
-
 class AnswerInputSerializer(serializers.Serializer):
     question = serializers.IntegerField(
         help_text="The question's id (an active question of the survey; each question once)."
@@ -130,11 +117,13 @@ class AnswerInputSerializer(serializers.Serializer):
 
 
 class ResponseCreateSerializer(serializers.Serializer):
-    survey = OrgRelated(Survey, help_text="An active survey (a draft or archived one is refused).")
-    contact = OrgRelated(Contact, required=False, allow_null=True)
+    survey = rest.OrgRelatedField(
+        Survey, help_text="An active survey (a draft or archived one is refused)."
+    )
+    contact = rest.OrgRelatedField(Contact, required=False, allow_null=True)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
-    touchpoint = OrgRelated(Touchpoint, required=False, allow_null=True)
-    employee = OrgRelated(Employee, required=False, allow_null=True)
+    touchpoint = rest.OrgRelatedField(Touchpoint, required=False, allow_null=True)
+    employee = rest.OrgRelatedField(Employee, required=False, allow_null=True)
     channel = serializers.ChoiceField(choices=ResponseChannel.choices, default=ResponseChannel.API)
     answers = AnswerInputSerializer(
         many=True,

@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from cxplatform.api import OrgViewSet, router
+from cxplatform.rest import OrgRelatedField
 from feedback.models import Question, Survey
 from feedback.selectors import surveys as selectors
 from feedback.services import surveys as services
@@ -57,13 +58,8 @@ class QuestionSerializer(serializers.ModelSerializer):
         read_only_fields = ["position"]
 
 
-class OrgTouchpointField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self) -> Any:
-        return Touchpoint.objects.for_org(self.context["org"])
-
-
 class SurveySerializer(serializers.ModelSerializer):
-    touchpoint = OrgTouchpointField(required=False, allow_null=True)
+    touchpoint = OrgRelatedField(Touchpoint, required=False, allow_null=True)
     questions = QuestionSerializer(many=True, required=False)
     translations = serializers.DictField(
         required=False, help_text="{locale: {title, intro, thank_you}}"

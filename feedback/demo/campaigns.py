@@ -10,7 +10,6 @@ no campaign of its name exists.
 from __future__ import annotations
 
 import random
-import secrets
 import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cxplatform.models import Organization
+from feedback import tokens
 from feedback.models import (
     Answer,
     AudienceType,
@@ -47,12 +47,12 @@ SEGMENT_NAME = "Premium plan customers"
 
 # What happened to each delivered email (weights): the answer rates of a good campaign.
 OUTCOMES = [
-    ("responded", 24),
-    ("opened", 18),
-    ("sent", 53),
-    ("bounced", 2),
-    ("failed", 2),
-    ("expired", 2),
+    (InvitationStatus.RESPONDED, 24),
+    (InvitationStatus.OPENED, 18),
+    (InvitationStatus.SENT, 53),
+    (InvitationStatus.BOUNCED, 2),
+    (InvitationStatus.FAILED, 2),
+    (InvitationStatus.EXPIRED, 2),
 ]
 NPS_SCORES = [10] * 24 + [9] * 21 + [8] * 17 + [7] * 13 + [6] * 9 + [5] * 6 + [3] * 5 + [1] * 5
 
@@ -134,7 +134,7 @@ def _sent_campaign(org: Organization, survey: Survey, *, quick: bool) -> Campaig
             survey=survey,
             campaign=campaign,
             touchpoint=campaign.touchpoint,
-            token=secrets.token_urlsafe(32),
+            token=tokens.new(org.pk),
             created_at=launched,
             expires_at=expires,
         )
@@ -151,7 +151,13 @@ def _sent_campaign(org: Organization, survey: Survey, *, quick: bool) -> Campaig
     Invitation.objects.bulk_update(
         [i for i in invitations if i.message_id], ["message_id"], batch_size=500
     )
-    _responses(org, campaign, question, [i for i in invitations if i.status == "responded"], rng)
+    _responses(
+        org,
+        campaign,
+        question,
+        [i for i in invitations if i.status == InvitationStatus.RESPONDED],
+        rng,
+    )
     _events(org, invitations)
     sent_ids = [i.contact_id for i in invitations if i.sent_at]
     Contact.objects.filter(pk__in=sent_ids).filter(
@@ -164,30 +170,33 @@ def _deliver(invitation: Invitation, rng: random.Random, launched: datetime, now
     outcome = rng.choices([o for o, _ in OUTCOMES], weights=[w for _, w in OUTCOMES])[0]
     invitation.sent_at = launched + timedelta(seconds=rng.randint(5, 420))
     invitation.attempts = 1
-    if outcome == "failed":
+    if outcome == InvitationStatus.FAILED:
         invitation.status = InvitationStatus.FAILED
         invitation.sent_at = None
         invitation.attempts = 8
         invitation.last_error = "SMTPRecipientsRefused: 550 5.1.1 <mailbox unavailable>"
         return
-    if outcome == "bounced":
+    if outcome == InvitationStatus.BOUNCED:
         invitation.status = InvitationStatus.BOUNCED
         invitation.last_error = "550 5.1.1 The email account that you tried to reach does not exist"
         return
-    reminded = outcome in ("sent", "opened", "expired") or rng.random() < 0.3
+    reminded = (
+        outcome in (InvitationStatus.SENT, InvitationStatus.OPENED, InvitationStatus.EXPIRED)
+        or rng.random() < 0.3
+    )
     if reminded:
         invitation.reminders_sent = 1
         invitation.last_reminder_at = invitation.sent_at + timedelta(days=4)
-    if outcome in ("opened", "responded"):
+    if outcome in (InvitationStatus.OPENED, InvitationStatus.RESPONDED):
         invitation.opened_at = invitation.sent_at + timedelta(minutes=rng.randint(3, 60 * 30))
-    if outcome == "responded":
+    if outcome == InvitationStatus.RESPONDED:
         invitation.status = InvitationStatus.RESPONDED
         invitation.responded_at = min(
             now, invitation.opened_at + timedelta(minutes=rng.randint(1, 20))
         )
-    elif outcome == "opened":
+    elif outcome == InvitationStatus.OPENED:
         invitation.status = InvitationStatus.OPENED
-    elif outcome == "expired":
+    elif outcome == InvitationStatus.EXPIRED:
         invitation.status = InvitationStatus.EXPIRED
     else:
         invitation.status = InvitationStatus.SENT
@@ -327,5 +336,5 @@ def _draft_campaign(org: Organization, survey: Survey) -> Campaign:
         .exclude(name="")
         .order_by("id")[:5]
     )
-    campaign.listed_contacts.set(listed)
+    campaign.listed_contacts.set(listed, through_defaults={"organization": org})
     return campaign

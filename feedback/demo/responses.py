@@ -427,7 +427,7 @@ def _history(org: Organization, *, quick: bool, stdout: Any) -> tuple[int, int]:
                 contact_id=contact.pk,
                 survey=plan.survey,
                 touchpoint=touchpoint,
-                token=invitations.new_token(),
+                token=invitations.new_token(org),
                 channel=InvitationChannel.LINK if link else InvitationChannel.EMAIL,
                 created_at=created,
                 sent_at=created + timedelta(seconds=rng.randrange(5, 300)),

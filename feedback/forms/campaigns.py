@@ -256,15 +256,6 @@ class SegmentForm(AudienceFilterFields, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.org = org
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        clash = Segment.objects.for_org(self.org).filter(name__iexact=name)
-        if self.instance.pk:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise ValidationError("A segment with this name already exists.")
-        return name
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         data["filter"] = self.filter_spec(data)

@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cxplatform.models import TIME_ZONE_CHOICES, Organization
-from feedback.models import Survey, SurveyKind, SurveyStatus
+from feedback.models import ContactStatus, Survey, SurveyKind, SurveyStatus
 from feedback.selectors import contacts as selectors
 from feedback.services import contacts as rules
 from feedback.services import imports
@@ -26,7 +26,7 @@ class ContactFilterForm(forms.Form):
     locale = forms.ChoiceField(required=False, label="Language")
     status = forms.ChoiceField(
         required=False,
-        choices=[("", "Any status"), *selectors.STATUSES.items()],
+        choices=[("", "Any status"), *ContactStatus.choices],
         label="Status",
     )
     responded = forms.ChoiceField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from feedback.models.campaigns import (
     AudienceType,
     Campaign,
+    CampaignContact,
     CampaignStatus,
     DeliveryEvent,
     Invitation,
@@ -12,7 +13,7 @@ from feedback.models.campaigns import (
     InvitationStatus,
     Segment,
 )
-from feedback.models.contacts import Contact, ContactImport, ImportStatus
+from feedback.models.contacts import Contact, ContactImport, ContactStatus, ImportStatus
 from feedback.models.pipeline import PipelineStep, StepStatus
 from feedback.models.responses import Answer, Response, ResponseChannel
 from feedback.models.surveys import Question, Survey, SurveyKind, SurveyStatus
@@ -21,9 +22,11 @@ __all__ = [
     "Answer",
     "AudienceType",
     "Campaign",
+    "CampaignContact",
     "CampaignStatus",
     "Contact",
     "ContactImport",
+    "ContactStatus",
     "DeliveryEvent",
     "ImportStatus",
     "Invitation",

@@ -4,13 +4,17 @@ contact asked, the source of truth for delivery; the broker only says "look now"
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from cxplatform.models import Organization, OrgQuerySet
+
+DUPLICATE_SEGMENT_NAME = "A segment with this name already exists."
 
 
 class Segment(models.Model):
@@ -30,6 +34,15 @@ class Segment(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Campaign forms and the audience picker offer segments by name.
+            models.UniqueConstraint(
+                "organization",
+                Lower("name"),
+                name="segment_name_unique_per_org",
+                violation_error_message=DUPLICATE_SEGMENT_NAME,
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -52,6 +65,8 @@ class AudienceType(models.TextChoices):
 
 
 class Campaign(models.Model):
+    Status = CampaignStatus  # for templates: ``campaign.Status.SENDING``
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=200)
     survey = models.ForeignKey(
@@ -75,7 +90,11 @@ class Campaign(models.Model):
         Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
     )
     listed_contacts = models.ManyToManyField(
-        "feedback.Contact", blank=True, related_name="listed_in_campaigns"
+        "feedback.Contact",
+        blank=True,
+        related_name="listed_in_campaigns",
+        through="feedback.CampaignContact",
+        through_fields=("campaign", "contact"),
     )
     subject = models.CharField(max_length=200, default="How did we do, {{ contact.first_name }}?")
     body = models.TextField(
@@ -105,6 +124,27 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignContact(models.Model):
+    """A contact of a campaign's uploaded list (the ``listed_contacts`` link), in the
+    campaign's organization like every tenant row."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey("feedback.Contact", on_delete=models.CASCADE, related_name="+")
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "contact"], name="one_listing_per_contact"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} ∋ {self.contact_id}"
 
 
 class InvitationStatus(models.TextChoices):
@@ -157,6 +197,8 @@ class Invitation(models.Model):
     """One contact asked one survey. Delivery claims rows with a lease (``claimed_until``):
     a worker that dies leaves its claim to expire, and the sweep hands the row on."""
 
+    Status = InvitationStatus  # for templates: ``inv.Status.SENT``
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey(
         "feedback.Contact", on_delete=models.CASCADE, related_name="invitations"
@@ -181,7 +223,7 @@ class Invitation(models.Model):
         on_delete=models.SET_NULL,
         related_name="invitations",
     )
-    token = models.CharField(max_length=64, unique=True)
+    token = models.CharField(max_length=64)
     external_ref = models.CharField(max_length=200, blank=True)
     channel = models.CharField(
         max_length=10, choices=InvitationChannel.choices, default=InvitationChannel.EMAIL
@@ -209,9 +251,14 @@ class Invitation(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "contact"],
+                fields=["organization", "campaign", "contact"],
                 condition=Q(campaign__isnull=False),
                 name="one_invitation_per_campaign_contact",
+            ),
+            # The respondent's link: the token carries its organization (see
+            # ``invitations.token_organization_id``), so the lookup stays in one.
+            models.UniqueConstraint(
+                fields=["organization", "token"], name="invitation_token_unique_per_org"
             ),
             models.UniqueConstraint(
                 fields=["organization", "external_ref"],
@@ -220,10 +267,17 @@ class Invitation(models.Model):
             ),
         ]
         indexes = [
+            # Links made before tokens named their organization (``feedback.tokens``):
+            # only those rows, so their lookup stays an index probe until they expire.
+            models.Index(
+                fields=["token"],
+                condition=~Q(token__contains="."),  # noqa: S106 - the token format, no secret
+                name="invitation_legacy_token",
+            ),
             models.Index(fields=["status", "next_attempt_at"]),
-            models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["organization", "campaign", "status"]),
             models.Index(fields=["status", "claimed_until"]),
-            models.Index(fields=["contact", "-created_at"]),
+            models.Index(fields=["organization", "contact", "-created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -235,6 +289,12 @@ class Invitation(models.Model):
         return self.status == InvitationStatus.EXPIRED or (
             self.expires_at is not None and self.expires_at <= now
         )
+
+    @property
+    def response(self) -> Any:
+        """Its response, or None (at most one: ``one_response_per_invitation``); from the
+        ``prefetch_related("responses")`` cache when the query made one."""
+        return next(iter(self.responses.all()), None)
 
 
 class DeliveryEvent(models.Model):
@@ -262,6 +322,7 @@ class DeliveryEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.invitation_id or self.contact_id}"

@@ -10,6 +10,14 @@ from django.utils import timezone
 from cxplatform.models import Organization, OrgQuerySet
 
 
+class ContactStatus(models.TextChoices):
+    """Whether a contact can be surveyed (derived from its dates; the lists' filter)."""
+
+    SUBSCRIBED = "subscribed", "Can be surveyed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+
+
 class ContactQuerySet(OrgQuerySet):
     def reachable(self) -> ContactQuerySet:
         """Contacts an email may go to: not unsubscribed, not bounced."""
@@ -66,6 +74,8 @@ class ImportStatus(models.TextChoices):
 
 class ContactImport(models.Model):
     """One CSV upload. The file is kept in the database so any worker can read it."""
+
+    Status = ImportStatus  # for templates: ``import.Status.DONE``
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(

@@ -29,12 +29,16 @@ class ResponseQuerySet(OrgQuerySet):
 
 class Response(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    invitation = models.OneToOneField(
+    # At most one response per invitation: a constraint within the organization (a
+    # OneToOneField's unique index would be on invitation_id alone). ``response__…``
+    # lookups and ``Invitation.response`` read it as the one it is.
+    invitation = models.ForeignKey(
         "feedback.Invitation",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="response",
+        related_name="responses",
+        related_query_name="response",
     )
     survey = models.ForeignKey(
         "feedback.Survey", on_delete=models.PROTECT, related_name="responses"
@@ -73,7 +77,9 @@ class Response(models.Model):
     primary_score = models.SmallIntegerField(null=True, blank=True)
     category = models.CharField(max_length=15, choices=Category.choices, blank=True)
     comment = models.TextField(blank=True)
-    sentiment = models.FloatField(null=True, blank=True, help_text="VADER compound, -1 … 1")
+    sentiment = models.FloatField(
+        null=True, blank=True, help_text="-1 … 1, from feedback.sentiment (pipeline step)"
+    )
     sentiment_label = models.CharField(max_length=10, blank=True)
     locale = models.CharField(max_length=10, blank=True)
     completed = models.BooleanField(default=False)
@@ -83,7 +89,7 @@ class Response(models.Model):
     flag_reason = models.CharField(max_length=200, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
-    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ResponseQuerySet.as_manager()
@@ -91,6 +97,11 @@ class Response(models.Model):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "invitation"],
+                condition=Q(invitation__isnull=False),
+                name="one_response_per_invitation",
+            ),
             models.UniqueConstraint(
                 fields=["organization", "external_ref"],
                 condition=~Q(external_ref=""),
@@ -103,9 +114,9 @@ class Response(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "-submitted_at"]),
-            models.Index(fields=["survey", "-submitted_at"]),
-            models.Index(fields=["touchpoint", "-submitted_at"]),
-            models.Index(fields=["contact", "-submitted_at"]),
+            models.Index(fields=["organization", "survey", "-submitted_at"]),
+            models.Index(fields=["organization", "touchpoint", "-submitted_at"]),
+            models.Index(fields=["organization", "contact", "-submitted_at"]),
         ]
 
     def __str__(self) -> str:
@@ -132,7 +143,9 @@ class Answer(models.Model):
     class Meta:
         ordering = ["response_id", "question__position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")
+            models.UniqueConstraint(
+                fields=["organization", "response", "question"], name="one_answer_per_question"
+            )
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,8 @@ class SurveyStatus(models.TextChoices):
 
 
 class Survey(models.Model):
+    Status = SurveyStatus  # for templates: ``survey.Status.ACTIVE``
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=200, help_text="Internal name.")
     kind = models.CharField(max_length=10, choices=SurveyKind.choices, default=SurveyKind.NPS)
@@ -90,7 +92,7 @@ class Question(models.Model):
         ordering = ["survey_id", "position", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["survey"],
+                fields=["organization", "survey"],
                 condition=Q(is_primary=True, archived_at__isnull=True),
                 name="one_primary_question_per_survey",
             )

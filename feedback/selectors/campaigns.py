@@ -17,10 +17,10 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from cxplatform.models import Organization
-from feedback.models import Campaign, Invitation, InvitationStatus, Segment
+from feedback.models import Campaign, CampaignStatus, Invitation, InvitationStatus, Segment
 from feedback.services import audience
 
-ACTIVE = ["scheduled", "sending", "paused"]
+ACTIVE = [CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED]
 
 
 def _progress_counts(relation: str = "") -> dict[str, Count]:
@@ -185,7 +185,11 @@ def campaign_progress(*, campaign: Campaign) -> Progress:
 def campaign_invitations(*, campaign: Campaign, status: str = "") -> QuerySet[Invitation]:
     """The campaign's invitations with their contact and response. ``status``: an
     invitation status, or "retrying", "completed", "partial" (as ``Progress`` counts them)."""
-    rows = Invitation.objects.filter(campaign=campaign).select_related("contact", "response")
+    rows = (
+        Invitation.objects.filter(campaign=campaign)
+        .select_related("contact")
+        .prefetch_related("responses")
+    )
     if status == "retrying":
         rows = rows.filter(status=InvitationStatus.PENDING, attempts__gt=0)
     elif status == "completed":

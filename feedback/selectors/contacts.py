@@ -14,14 +14,9 @@ from typing import Any
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from cxplatform.models import Organization
-from feedback.models import Contact, ContactImport, Invitation, Response
+from feedback.models import Contact, ContactImport, ContactStatus, Invitation, Response
 from feedback.services.contacts import attribute_key
 
-STATUSES = {
-    "subscribed": "Can be surveyed",
-    "unsubscribed": "Unsubscribed",
-    "bounced": "Bounced",
-}
 ORDERINGS = {
     "email": ("email",),
     "name": ("name", "email"),
@@ -71,11 +66,11 @@ def contact_filter(contacts: QuerySet[Contact], filters: dict[str, Any]) -> Quer
         locale = filters["locale"]
         contacts = contacts.filter(Q(locale__iexact=locale) | Q(locale__istartswith=f"{locale}-"))
     status = filters.get("status")
-    if status == "subscribed":
+    if status == ContactStatus.SUBSCRIBED:
         contacts = contacts.reachable()
-    elif status == "unsubscribed":
+    elif status == ContactStatus.UNSUBSCRIBED:
         contacts = contacts.filter(unsubscribed_at__isnull=False)
-    elif status == "bounced":
+    elif status == ContactStatus.BOUNCED:
         contacts = contacts.filter(bounced_at__isnull=False)
     completed = Response.objects.filter(contact=OuterRef("pk"), completed=True)
     responded = filters.get("responded")

@@ -12,6 +12,7 @@ from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 
 from cxplatform.models import Organization
+from feedback import tokens
 from feedback.models import Answer, Invitation, Response
 
 # The filters the feed, the export and the API share (keys of ``filters``).
@@ -43,9 +44,11 @@ def invitation_by_token(token: str, *, with_organization: bool = True) -> Invita
     if not token or len(token) > 64:
         return None
     related = ("survey", "contact", "organization") if with_organization else ("survey", "contact")
-    sql, parts = _token_query(connection.vendor, related)
+    # The token names its organization: the lookup stays within it (feedback.tokens).
+    org_id = tokens.organization_id(token)
+    sql, parts = _token_query(connection.vendor, related, org_id is not None)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token])
+        cursor.execute(sql, [token] if org_id is None else [org_id, token])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -75,7 +78,9 @@ class _Part:
 
 
 @functools.cache
-def _token_query(vendor: str, related: tuple[str, ...]) -> tuple[str, tuple[_Part, ...]]:
+def _token_query(
+    vendor: str, related: tuple[str, ...], with_org: bool
+) -> tuple[str, tuple[_Part, ...]]:
     quote = connection.ops.quote_name
     joins, columns, parts = [], [], []
     sources = [(Invitation, None, "t0")]
@@ -105,7 +110,9 @@ def _token_query(vendor: str, related: tuple[str, ...]) -> tuple[str, tuple[_Par
         columns += [f"{alias}.{quote(f.column)}" for f in fields]
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(Invitation._meta.db_table)} t0 "  # noqa: S608
-        f"{' '.join(joins)} WHERE t0.{quote('token')} = %s LIMIT 1"
+        f"{' '.join(joins)} WHERE "
+        + (f"t0.{quote('organization_id')} = %s AND " if with_org else "")
+        + f"t0.{quote('token')} = %s LIMIT 1"
     )
     return sql, tuple(parts)
 

@@ -8,18 +8,20 @@ two clicks, two workers or a beat run racing a manager change the state once.
 
 from __future__ import annotations
 
-import secrets
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cxplatform import queue
 from cxplatform.models import Organization
 from cxplatform.services import SYSTEM, Actor, audit, update_fields
+from feedback import tokens
 from feedback.models import (
     AudienceType,
     Campaign,
@@ -30,6 +32,7 @@ from feedback.models import (
     Segment,
     SurveyStatus,
 )
+from feedback.models.campaigns import DUPLICATE_SEGMENT_NAME
 from feedback.services import audience as audience_service
 from feedback.services import email as email_render
 from feedback.services import outbox
@@ -67,23 +70,49 @@ CAMPAIGN_FIELDS = [
 def segment_create(
     *, org: Organization, name: str, filter: dict, description: str = "", actor: Actor
 ) -> Segment:
+    """Save an audience. A name the organization already uses (in any case) is a
+    ValidationError on ``name``: the unique constraint decides, even between two
+    requests at once."""
     segment = Segment(
         organization=org,
-        name=name,
+        name=name.strip(),
         description=description,
         filter=audience_service.validate_filter(filter),
     )
-    segment.full_clean()
-    segment.save()
+    segment.full_clean(validate_constraints=False)
+    with _segment_name_guard():
+        segment.save()
     audit(org=org, actor=actor, action="segment.created", obj=segment)
     return segment
 
 
 @transaction.atomic
 def segment_update(*, segment: Segment, data: dict[str, Any], actor: Actor) -> Segment:
+    """Change a segment; a name already used is a ValidationError on ``name``."""
     if "filter" in data:
         data = {**data, "filter": audience_service.validate_filter(data["filter"])}
-    return update_fields(instance=segment, data=data, actor=actor, action="segment.updated")
+    if "name" in data:
+        data = {**data, "name": data["name"].strip()}
+    with _segment_name_guard():
+        return update_fields(
+            instance=segment,
+            data=data,
+            actor=actor,
+            action="segment.updated",
+            validate_constraints=False,
+        )
+
+
+@contextlib.contextmanager
+def _segment_name_guard() -> Iterator[None]:
+    """A savepoint whose unique-name violation becomes the form's and the API's error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        if "segment_name_unique_per_org" not in str(exc):
+            raise
+        raise ValidationError({"name": [DUPLICATE_SEGMENT_NAME]}) from exc
 
 
 @transaction.atomic
@@ -135,7 +164,9 @@ def campaign_create(*, org: Organization, data: dict[str, Any], actor: Actor) ->
     _check(campaign)
     campaign.save()
     if listed is not None:
-        campaign.listed_contacts.set(_org_contacts(org, listed))
+        campaign.listed_contacts.set(
+            _org_contacts(org, listed), through_defaults={"organization": org}
+        )
     audit(org=org, actor=actor, action="campaign.created", obj=campaign)
     return campaign
 
@@ -161,7 +192,10 @@ def campaign_update(*, campaign: Campaign, data: dict[str, Any], actor: Actor) -
     campaign.refresh_from_db(fields=list(data))  # update_fields applies and audits the diff
     update_fields(instance=campaign, data=data, actor=actor, action="campaign.updated")
     if listed is not None:
-        campaign.listed_contacts.set(_org_contacts(campaign.organization, listed))
+        campaign.listed_contacts.set(
+            _org_contacts(campaign.organization, listed),
+            through_defaults={"organization_id": campaign.organization_id},
+        )
     return campaign
 
 
@@ -174,7 +208,9 @@ def campaign_list_upload(
     wanted = {e.strip().lower() for e in emails if e.strip()}
     contacts = list(Contact.objects.for_org(campaign.organization).filter(email__in=list(wanted)))
     found = {c.email.lower() for c in contacts}
-    campaign.listed_contacts.set(contacts)
+    campaign.listed_contacts.set(
+        contacts, through_defaults={"organization_id": campaign.organization_id}
+    )
     audit(
         org=campaign.organization,
         actor=actor,
@@ -288,7 +324,7 @@ def invitations_materialise(*, campaign: Campaign, now: datetime) -> int:
         rows.append(
             Invitation(
                 contact_id=contact_id,
-                token=secrets.token_urlsafe(32),
+                token=tokens.new(campaign.organization_id),
                 status=InvitationStatus.SUPPRESSED if reason else InvitationStatus.PENDING,
                 suppression_reason=reason,
                 **common,

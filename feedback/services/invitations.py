@@ -15,7 +15,6 @@ counted as sent at once).
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from cxplatform.models import Organization
 from cxplatform.services import Actor, audit
+from feedback import tokens
 from feedback.models import (
     Contact,
     Invitation,
@@ -40,9 +40,9 @@ from feedback.services import contacts, outbox
 MAX_EXPIRY_DAYS = 365
 
 
-def new_token() -> str:
-    """43 URL-safe characters carrying 256 random bits."""
-    return secrets.token_urlsafe(32)
+def new_token(org: Organization) -> str:
+    """256 random bits, and the organization (see ``feedback.tokens``)."""
+    return tokens.new(org.pk)
 
 
 def survey_url(invitation: Invitation) -> str:
@@ -157,7 +157,7 @@ def invitation_trigger(
         touchpoint=touchpoint or survey.touchpoint,
         employee=employee,
         external_ref=external_ref,
-        token=new_token(),
+        token=new_token(org),
         expires_at=expires_at,
         created_at=now,
     )

@@ -28,16 +28,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 
 from cxplatform.models import Organization
 from feedback.models import (
     Answer,
     Invitation,
+    InvitationChannel,
     Question,
     Response,
     ResponseChannel,
     Survey,
+    SurveyStatus,
 )
 from feedback.services import responses
 from feedback.services.responses import AnswerValue, Recorded
@@ -91,10 +94,19 @@ TOO_FAST = timedelta(seconds=2)
 RAPID_SCORES = timedelta(seconds=5)
 
 
-class LinkClosed(Exception):  # noqa: N818 - a state, not an error of the caller
-    """The link cannot take answers: ``state`` is "expired" or "answered"."""
+class LinkState(models.TextChoices):
+    """Where a respondent's link stands (the page shown, the JSON ``state``)."""
 
-    def __init__(self, state: str) -> None:
+    OPEN = "open", "Open"
+    ANSWERED = "answered", "Answered"
+    EXPIRED = "expired", "Expired"
+    UNKNOWN = "unknown", "No such link"
+
+
+class LinkClosed(Exception):  # noqa: N818 - a state, not an error of the caller
+    """The link cannot take answers: ``state`` is LinkState.EXPIRED or ANSWERED."""
+
+    def __init__(self, state: LinkState) -> None:
         super().__init__(state)
         self.state = state
 
@@ -108,16 +120,19 @@ def scanner_agent(user_agent: str) -> str:
 
 
 def is_expired(invitation: Invitation, now: datetime | None = None) -> bool:
-    return invitation.link_expired(now or timezone.now()) or invitation.survey.status == "archived"
+    return (
+        invitation.link_expired(now or timezone.now())
+        or invitation.survey.status == SurveyStatus.ARCHIVED
+    )
 
 
-def link_state(invitation: Invitation, response: Response | None) -> str:
-    """ "answered" (a completed response), "expired", or "open"."""
+def link_state(invitation: Invitation, response: Response | None) -> LinkState:
+    """ANSWERED (a completed response), EXPIRED, or OPEN."""
     if response is not None and response.completed:
-        return "answered"
+        return LinkState.ANSWERED
     if is_expired(invitation):
-        return "expired"
-    return "open"
+        return LinkState.EXPIRED
+    return LinkState.OPEN
 
 
 # ---------------------------------------------------------------------------- language
@@ -296,7 +311,7 @@ def answer_save(
     """
     now = timezone.now()
     if is_expired(invitation, now):
-        raise LinkClosed("expired")
+        raise LinkClosed(LinkState.EXPIRED)
     cleaned, errors = responses.answers_validate(questions, raw, require=final)
     if not cleaned and errors:
         return None, errors
@@ -310,7 +325,7 @@ def answer_save(
             answers=cleaned,
             channel=(
                 ResponseChannel.EMAIL
-                if invitation.channel == "email" and invitation.sent_at
+                if invitation.channel == InvitationChannel.EMAIL and invitation.sent_at
                 else ResponseChannel.WEB
             ),
             complete=final and not errors,

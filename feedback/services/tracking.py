@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from feedback import tokens
 from feedback.models import Contact, DeliveryEvent, Invitation, InvitationStatus
 from feedback.services import contacts
 
@@ -18,7 +19,9 @@ def invitation_opened(*, token: str, now: datetime | None = None) -> bool:
     """The open pixel was fetched: set ``opened_at`` once (sent → opened). Only the first
     open changes anything, so a repeated or scanned pixel is harmless."""
     now = now or timezone.now()
-    invitation = Invitation.objects.filter(token=token).only("pk", "organization_id").first()
+    invitation = (
+        Invitation.objects.filter(**tokens.lookup(token)).only("pk", "organization_id").first()
+    )
     if invitation is None:
         return False
     first = Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(

@@ -388,15 +388,19 @@ def segment_list(request: AuthedRequest) -> HttpResponse:
         require_role(request, Role.MANAGER)
         if form.is_valid():
             data = form.cleaned_data
-            segment = services.segment_create(
-                org=request.org,
-                name=data["name"],
-                description=data.get("description", ""),
-                filter=data["filter"],
-                actor=_actor(request),
-            )
-            messages.success(request, f"Segment “{segment.name}” saved.")
-            return redirect("feedback:segment_list")
+            try:
+                segment = services.segment_create(
+                    org=request.org,
+                    name=data["name"],
+                    description=data.get("description", ""),
+                    filter=data["filter"],
+                    actor=_actor(request),
+                )
+            except ValidationError as exc:  # the name is taken
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Segment “{segment.name}” saved.")
+                return redirect("feedback:segment_list")
     segments = list(selectors.segment_list(org=request.org))
     counts = {
         s.pk: audience.apply_filter(_org_contacts(request), s.filter).count() for s in segments
@@ -424,17 +428,21 @@ def segment_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     form = SegmentForm(request.POST or None, instance=segment, org=request.org)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.segment_update(
-            segment=Segment.objects.for_org(request.org).get(pk=pk),
-            data={
-                "name": data["name"],
-                "description": data.get("description", ""),
-                "filter": data["filter"],
-            },
-            actor=_actor(request),
-        )
-        messages.success(request, "Segment saved.")
-        return redirect("feedback:segment_list")
+        try:
+            services.segment_update(
+                segment=Segment.objects.for_org(request.org).get(pk=pk),
+                data={
+                    "name": data["name"],
+                    "description": data.get("description", ""),
+                    "filter": data["filter"],
+                },
+                actor=_actor(request),
+            )
+        except ValidationError as exc:  # the name is taken
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Segment saved.")
+            return redirect("feedback:segment_list")
     return render(
         request,
         "feedback/segment_form.html",

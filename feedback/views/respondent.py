@@ -20,11 +20,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from feedback.models import Invitation, Question, Response
-from feedback.scoring import category_for, in_range
+from feedback.scoring import QuestionType, category_for, in_range
 from feedback.selectors import responses as response_selectors
 from feedback.selectors import surveys as survey_selectors
 from feedback.services import respondent
-from feedback.services.respondent import LinkClosed, ShownQuestion
+from feedback.services.respondent import LinkClosed, LinkState, ShownQuestion
 
 
 def _questions(invitation: Invitation) -> list[Question]:
@@ -150,9 +150,9 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
         return _not_found(request)
     lang = respondent.locale_for(invitation)
     state = respondent.link_state(invitation, response)
-    if state == "answered":
+    if state == LinkState.ANSWERED:
         return _thanks(request, invitation, lang, already=True)
-    if state == "expired":
+    if state == LinkState.EXPIRED:
         return _expired(request, invitation, lang)
     values = respondent.values_of(list(response.answers.all())) if response else {}
     return _page(
@@ -174,9 +174,9 @@ def survey_score(request: HttpRequest, token: str, score: int) -> HttpResponse:
         return _not_found(request)
     lang = respondent.locale_for(invitation)
     state = respondent.link_state(invitation, response)
-    if state == "answered":
+    if state == LinkState.ANSWERED:
         return _thanks(request, invitation, lang, already=True)
-    if state == "expired":
+    if state == LinkState.EXPIRED:
         return _expired(request, invitation, lang)
     questions = _questions(invitation)
     values = respondent.values_of(list(response.answers.all())) if response else {}
@@ -211,7 +211,7 @@ def _raw_answers(request: HttpRequest, questions: list[Question], final: bool) -
         if not (final or name in post or question.pk in shown):
             continue
         values = post.getlist(name)
-        if question.type == "multi_choice":
+        if question.type == QuestionType.MULTI_CHOICE:
             raw[question.pk] = values
         else:
             raw[question.pk] = values[-1] if values else ""
@@ -226,7 +226,7 @@ def _save(request: HttpRequest, token: str) -> HttpResponse:
     invitation = response_selectors.invitation_by_token(token, with_organization=False)
     if invitation is None:
         if _wants_json(request):
-            return _no_store(JsonResponse({"ok": False, "state": "unknown"}, status=404))
+            return _no_store(JsonResponse({"ok": False, "state": LinkState.UNKNOWN}, status=404))
         return _not_found(request)
     lang = respondent.locale_for(invitation)
     final = request.POST.get("_action") == "submit"
@@ -248,7 +248,9 @@ def _save(request: HttpRequest, token: str) -> HttpResponse:
             if response is not None and response.completed:
                 return _after_completed(request, invitation, lang)
             if _wants_json(request):
-                return _no_store(JsonResponse({"ok": False, "state": "expired"}, status=410))
+                return _no_store(
+                    JsonResponse({"ok": False, "state": LinkState.EXPIRED}, status=410)
+                )
             return _expired(request, invitation, lang)
     if recorded is not None and recorded.already_completed:
         return _after_completed(request, invitation, lang)
@@ -284,7 +286,7 @@ def _save(request: HttpRequest, token: str) -> HttpResponse:
 
 def _after_completed(request: HttpRequest, invitation: Invitation, lang: str) -> HttpResponse:
     if _wants_json(request):
-        return _no_store(JsonResponse({"ok": True, "completed": True, "state": "answered"}))
+        return _no_store(JsonResponse({"ok": True, "completed": True, "state": LinkState.ANSWERED}))
     return redirect("feedback:respondent_thanks", token=invitation.token)
 
 

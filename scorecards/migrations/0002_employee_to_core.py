@@ -1,4 +1,4 @@
-"""Employee now lives in the core (cxplatform.0003 renamed its table): drop the state."""
+"""Employee now lives in the core (cxplatform.0004 renamed its table): drop the state."""
 
 from django.db import migrations
 
@@ -6,8 +6,8 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("scorecards", "0001_initial"),
-        ("cxplatform", "0003_employee"),
-        ("feedback", "0004_employee_in_core"),
+        ("cxplatform", "0004_employee"),
+        ("feedback", "0008_employee_in_core"),
     ]
 
     operations = [

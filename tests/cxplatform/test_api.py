@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -283,3 +285,63 @@ def test_only_admin_keys_change_the_organization(org, api):
     assert api.patch("/api/v1/organization/", {"name": "Hacked"}).status_code == 403
     org.refresh_from_db()
     assert org.name == "Acme"
+
+
+def _their_row(kind: str, org):
+    from tests.feedback.factories import SurveyFactory
+    from tests.journeys.factories import JourneyFactory, StageFactory
+
+    return {
+        "survey": lambda: SurveyFactory(organization=org),
+        "journey": lambda: JourneyFactory(organization=org),
+        "stage": lambda: StageFactory(organization=org),
+    }[kind]()
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "kind", "body"),
+    [
+        ("/api/v1/campaigns/", "survey", "survey", {"name": "Spring"}),
+        ("/api/v1/invitations/", "survey", "survey", {"contact_email": "ann@example.com"}),
+        ("/api/v1/responses/", "survey", "survey", {"score": 9}),
+        ("/api/v1/stages/", "journey", "journey", {"name": "Visit", "phase": "entry"}),
+        ("/api/v1/touchpoints/", "stage", "stage", {"name": "Desk"}),
+    ],
+)
+def test_another_organizations_id_gets_the_answer_of_an_id_that_does_not_exist(
+    org, other_org, api, path, field, kind, body
+):
+    """One organization-scoped id field: the same message everywhere, which never tells
+    another organization's row from a missing one."""
+    theirs = _their_row(kind, other_org).pk
+    answers = [
+        api.post(path, {**body, field: pk}, format="json").json()["fields"][field]
+        for pk in (theirs, 10**6, 2**70)
+    ]
+    assert answers[0] == [f"No {kind} with id {theirs} in your organization."]
+    assert answers[1] == [f"No {kind} with id {10**6} in your organization."]
+    assert answers[2] == [f"No {kind} with id {2**70} in your organization."]
+    wrong = api.post(path, {**body, field: "first"}, format="json").json()["fields"][field]
+    assert wrong == ["Expected an id (a number), got str."]
+
+
+def test_a_key_is_found_through_the_directory_then_read_within_its_organization(
+    org, other_org, django_assert_num_queries
+):
+    """The request brings a key and no organization: the directory names it (one global
+    lookup), and the key is then read in that organization alone."""
+    from cxplatform.models import ApiKeyDirectory
+
+    key, raw = services.api_key_create(org=org, name="helpdesk")
+    entry = ApiKeyDirectory.objects.get(hashed_key=ApiKey.hash(raw))
+    assert entry.organization == org
+    with django_assert_num_queries(3) as queries:  # directory, key, last-used time
+        assert services.api_key_authenticate(raw) == key
+    assert re.search(rf'organization_id" = {org.pk}\b', queries.captured_queries[1]["sql"])
+    # A directory that names another organization finds nothing there: no key.
+    ApiKeyDirectory.objects.filter(pk=entry.pk).update(organization=other_org)
+    assert services.api_key_authenticate(raw) is None
+    ApiKeyDirectory.objects.filter(pk=entry.pk).delete()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/v1/me/").status_code == 401

@@ -3,11 +3,10 @@ inside ``org`` (the tenant-isolation walk relies on it)."""
 
 from __future__ import annotations
 
-import secrets
-
 import factory
 from django.utils import timezone
 
+from feedback import tokens
 from feedback.models import (
     Answer,
     Campaign,
@@ -118,7 +117,7 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     contact = factory.SubFactory(ContactFactory, organization=SAME_ORG)
     survey = factory.SubFactory(SurveyFactory, organization=SAME_ORG)
-    token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
+    token = factory.LazyAttribute(lambda o: tokens.new(o.organization.pk))
     expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=30))
 
 

@@ -273,3 +273,12 @@ def test_a_report_cannot_reach_another_organizations_invitation(outsider_api, or
     )
     assert response.status_code == 400
     assert Invitation.objects.get(pk=invitation.pk).status == InvitationStatus.SENT
+
+
+def test_the_api_writes_exactly_the_campaign_fields_the_services_take():
+    """One list (CAMPAIGN_FIELDS): a field added for the form is writable by the API too."""
+    from feedback.api.campaigns import CampaignSerializer
+    from feedback.services.campaigns import CAMPAIGN_FIELDS
+
+    writable = {name for name, f in CampaignSerializer().fields.items() if not f.read_only}
+    assert writable == {*CAMPAIGN_FIELDS, "listed_contacts"}

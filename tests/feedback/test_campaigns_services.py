@@ -197,7 +197,7 @@ def test_the_audience_may_be_a_filter_a_segment_or_a_list(org):
         segment=SegmentFactory(organization=org, filter={"email__endswith": "@acme.example"}),
     )
     by_list = CampaignFactory(organization=org, audience_type="list")
-    by_list.listed_contacts.set([pro, other])
+    by_list.listed_contacts.set([pro, other], through_defaults={"organization": org})
     assert list(audience.audience(by_filter)) == [pro]
     assert list(audience.audience(by_segment)) == [other]
     assert set(audience.audience(by_list)) == {pro, other}

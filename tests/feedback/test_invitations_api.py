@@ -137,12 +137,14 @@ def test_the_token_is_long_random_and_the_link_expires(api, survey, settings):
         body = api.post(URL, {"survey": survey.pk, "contact_email": f"c{n}@example.com"}).json()
         invitation = Invitation.objects.get(pk=body["id"])
         tokens.append(invitation.token)
-        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", invitation.token), "256 bits, URL-safe"
+        org_part, secret = invitation.token.split(".")
+        assert org_part == str(survey.organization_id), "the token names its organization"
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", secret), "256 bits, URL-safe"
         expires = timezone.datetime.fromisoformat(body["expires_at"])
         expected = invitation.created_at + settings.CX_INVITATION_TTL
         assert abs((expires - expected).total_seconds()) < 2
     assert len(set(tokens)) == 20
-    assert len(set("".join(tokens))) > 50, "the alphabet is used, not a counter"
+    assert len(set("".join(t.split(".")[1] for t in tokens))) > 50, "random, not a counter"
 
 
 def test_expiry_can_be_chosen_in_days(api, survey):

@@ -20,8 +20,8 @@ def followups_not_run_become_pending_rows(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cxplatform", "0003_employee"),
-        ("feedback", "0004_employee_in_core"),
+        ("cxplatform", "0004_employee"),
+        ("feedback", "0008_employee_in_core"),
     ]
 
     operations = [

@@ -1,5 +1,5 @@
 """Invitations and responses point at cxplatform.Employee (its table was renamed by
-cxplatform.0003). On PostgreSQL this swaps the foreign-key constraint only (no rewrite of
+cxplatform.0004). On PostgreSQL this swaps the foreign-key constraint only (no rewrite of
 the large tables); SQLite rebuilds the two tables, which is what it needs to follow the
 rename."""
 
@@ -9,8 +9,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cxplatform", "0003_employee"),
-        ("feedback", "0003_initial"),
+        ("cxplatform", "0004_employee"),
+        ("feedback", "0007_response_invitation_unique_per_org"),
     ]
 
     operations = [

@@ -1,6 +1,6 @@
 """Employee moves from scorecards to the core, keeping every row: the table is renamed
 (scorecards_employee → cxplatform_employee) and the model state moves; the foreign keys
-of feedback follow in feedback.0004, then scorecards drops its state (scorecards.0002)."""
+of feedback follow in feedback.0008, then scorecards drops its state (scorecards.0002)."""
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -10,10 +10,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cxplatform", "0002_organization_language_choices"),
+        ("cxplatform", "0003_api_key_directory_and_org_first_keys"),
         ("scorecards", "0001_initial"),
         # Every migration that points at scorecards_employee by its old name runs first.
-        ("feedback", "0003_initial"),
+        ("feedback", "0007_response_invitation_unique_per_org"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
