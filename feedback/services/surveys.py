@@ -62,12 +62,12 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     SurveyKind.NPS: {
         "name": "Customer NPS",
         "title": "How are we doing?",
-        "intro": "Two quick questions. It takes less than a minute.",
+        "intro": "Three quick questions. It takes less than a minute.",
         "thank_you": "Thank you! Every answer is read by our team.",
         "translations": {
             "de": {
                 "title": "Wie machen wir uns?",
-                "intro": "Zwei kurze Fragen. Es dauert weniger als eine Minute.",
+                "intro": "Drei kurze Fragen. Es dauert weniger als eine Minute.",
                 "thank_you": "Vielen Dank! Jede Antwort wird von unserem Team gelesen.",
             }
         },
