@@ -125,6 +125,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = ["cxplatform.formats"]  # one date format everywhere: see the package
 USE_I18N = True
 USE_TZ = True
 

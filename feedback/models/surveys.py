@@ -61,6 +61,12 @@ class Survey(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The name with its kind, unless the name already says it ("Employee pulse (eNPS)")."""
+        kind = self.get_kind_display()
+        return self.name if kind.lower() in self.name.lower() else f"{self.name} ({kind})"
+
 
 class Question(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")

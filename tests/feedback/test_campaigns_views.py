@@ -518,3 +518,12 @@ def test_the_filtered_invitations_fragment_marks_its_status_as_current(manager, 
     current = re.findall(r'aria-current="true" href="\?status=(\w*)"', body)
     assert current == ["failed"], "the swapped fragment carries the filter bar"
     assert "No invitations with this status" in body
+
+
+def test_the_survey_picker_names_the_kind_once(manager, org):
+    SurveyFactory(organization=org, name="Employee pulse (eNPS)", kind="enps", status="active")
+    SurveyFactory(organization=org, name="Onboarding", kind="nps", status="active")
+    page = html.unescape(manager.get(reverse("feedback:campaign_create")).content.decode())
+    assert "Employee pulse (eNPS)</option>" in page
+    assert "(eNPS) (eNPS)" not in page
+    assert "Onboarding (NPS)</option>" in page
