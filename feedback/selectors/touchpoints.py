@@ -47,10 +47,14 @@ def surveys_for_touchpoint(*, org: Organization, touchpoint: Any) -> QuerySet[Su
 
 
 def campaigns_for_touchpoint(*, org: Organization, touchpoint: Any) -> QuerySet[Campaign]:
-    """The campaigns sent for this touchpoint, newest first, with their survey."""
+    """The campaigns sent for this touchpoint, newest first, with their survey: those
+    naming it, and those left at "the survey's touchpoint" whose survey asks about it
+    (their invitations carry it, so their answers show here too)."""
     return (
         Campaign.objects.for_org(org)
-        .filter(touchpoint=touchpoint)
+        .filter(
+            Q(touchpoint=touchpoint) | Q(touchpoint__isnull=True, survey__touchpoint=touchpoint)
+        )
         .select_related("survey")
         .order_by("-created_at", "-id")
     )
