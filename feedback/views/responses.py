@@ -17,7 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from cxplatform.http import AuthedRequest
 from cxplatform.tenancy import org_member_required
 from feedback.forms.responses import ResponseFilterForm
-from feedback.models import Answer
+from feedback.models import Answer, Question
 from feedback.selectors import responses as selectors
 
 PAGE_SIZE = 25
@@ -63,14 +63,33 @@ EXPORT_HEADER = [
     "completed",
     "flagged_automated",
     "flag_reason",
-    "answers",
 ]
 
 
+def question_columns(questions: list[Question]) -> list[str]:
+    """A header per question: its text, prefixed by the survey's name when the export
+    spans several surveys; an archived version says so; never two alike."""
+    several = len({q.survey_id for q in questions}) > 1
+    names: list[str] = []
+    for question in questions:
+        name = f"{question.survey.name}: {question.text}" if several else question.text
+        if question.archived_at is not None:
+            name += " (earlier version)"
+        base, n = name, 2
+        while name in names or name in EXPORT_HEADER:
+            name, n = f"{base} ({n})", n + 1
+        names.append(name)
+    return names
+
+
 def export_rows(responses: Any) -> Iterator[list[Any]]:
-    yield EXPORT_HEADER
+    """The header, then one row per response: its fields, then one cell per question
+    answered anywhere in the export (empty where this response did not answer it)."""
+    questions = selectors.export_questions(responses)
+    yield [*EXPORT_HEADER, *question_columns(questions)]
     for r in responses.prefetch_related("answers").iterator(chunk_size=500):
-        answers: list[Answer] = list(r.answers.all())
+        answers: dict[int, Answer] = {a.question_id: a for a in r.answers.all()}
+        cells = [answers.get(q.pk) for q in questions]
         yield [
             csv_cell(value)
             for value in (
@@ -91,9 +110,17 @@ def export_rows(responses: Any) -> Iterator[list[Any]]:
                 r.completed,
                 r.flagged_automated,
                 r.flag_reason,
-                " | ".join(f"{a.question_text}: {a.display_value}" for a in answers),
+                *(_answer_cell(a) for a in cells),
             )
         ]
+
+
+def _answer_cell(answer: Answer | None) -> Any:
+    if answer is None:
+        return ""
+    if answer.value_number is not None:
+        return answer.value_number  # a number stays a number in the spreadsheet
+    return answer.display_value
 
 
 @require_GET
