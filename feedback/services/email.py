@@ -189,6 +189,19 @@ class Layout:
     text: str
 
 
+# A phone's email pane is about 340 px wide: six 44 px targets fit on a row, eleven do not.
+SCORES_PER_ROW = 6
+
+
+def score_groups(scores: list[Any]) -> list[list[Any]]:
+    """The scale in at most two halves (0–5 and 6–10 for NPS), which a phone shows as two
+    rows and a wider screen as one."""
+    if len(scores) <= SCORES_PER_ROW:
+        return [scores] if scores else []
+    half = (len(scores) + 1) // 2
+    return [scores[:half], scores[half:]]
+
+
 @functools.lru_cache(maxsize=256)
 def _layout(key: LayoutKey) -> Layout:
     bounds = scoring.scale(key.question_type)
@@ -204,6 +217,9 @@ def _layout(key: LayoutKey) -> Layout:
         "touchpoint": key.touchpoint,
         "reminder": key.reminder,
         "scores": [{"value": s, "url": f"{urls['survey_url']}{s}/"} for s in scores],
+        "score_groups": score_groups(
+            [{"value": s, "url": f"{urls['survey_url']}{s}/"} for s in scores]
+        ),
         "body_html": _MARK_BODY_HTML,
         "body_text": _MARK_BODY_TEXT,
         "expires": _MARK_EXPIRES,
