@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from cxplatform.models import Organization
 from feedback.models import Campaign, Invitation, Response, Survey
+from feedback.models.responses import counted_q, flagged_q
 
 
 def touchpoint_has_feedback(*, org: Organization, touchpoint: Any) -> bool:
@@ -37,11 +38,15 @@ def touchpoint_ids_in_use(*, org: Organization, touchpoint_ids: list[int]) -> se
 
 
 def surveys_for_touchpoint(*, org: Organization, touchpoint: Any) -> QuerySet[Survey]:
-    """The surveys that ask about this touchpoint, with their response count."""
+    """The surveys that ask about this touchpoint, with their counted responses and,
+    apart, those flagged as automated."""
     return (
         Survey.objects.for_org(org)
         .filter(touchpoint=touchpoint)
-        .annotate(response_count=Count("responses", filter=Q(responses__completed=True)))
+        .annotate(
+            response_count=Count("responses", filter=counted_q("responses__")),
+            flagged_count=Count("responses", filter=flagged_q("responses__")),
+        )
         .order_by("name", "id")
     )
 

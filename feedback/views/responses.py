@@ -6,19 +6,23 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from cxplatform.http import AuthedRequest
+from cxplatform.models import Role
+from cxplatform.services import Actor
 from cxplatform.tenancy import org_member_required
 from feedback.forms.responses import ResponseFilterForm
 from feedback.models import Answer, Question
 from feedback.selectors import responses as selectors
+from feedback.services import flags
 
 PAGE_SIZE = 25
 # A cell a spreadsheet would read as a formula (or DDE) when it starts with one of these.
@@ -153,8 +157,27 @@ def response_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "feedback/response_detail.html",
-        {"r": response, "answers": list(response.answers.all()), "title": "Response"},
+        {
+            "r": response,
+            "answers": list(response.answers.all()),
+            "title": "Response",
+            "can_mark": request.membership.can(Role.MANAGER),
+        },
     )
+
+
+@require_POST
+@org_member_required(Role.MANAGER)
+def response_mark_genuine(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The response page's "Mark as genuine" button (htmx swaps the flag's box)."""
+    response = get_object_or_404(selectors.response_detail(org=request.org), pk=pk)
+    response = flags.response_mark_genuine(response=response, actor=Actor.from_request(request))
+    if request.htmx:
+        return render(
+            request, "feedback/response_detail.html#flag", {"r": response, "marked": True}
+        )
+    messages.success(request, "Marked as genuine: it counts in the metrics now.")
+    return redirect("feedback:response_detail", pk=pk)
 
 
 @require_GET
@@ -178,4 +201,5 @@ urlpatterns = [
     path("responses/", response_list, name="response_list"),
     path("responses/export.csv", response_export, name="response_export"),
     path("responses/<int:pk>/", response_detail, name="response_detail"),
+    path("responses/<int:pk>/genuine/", response_mark_genuine, name="response_mark_genuine"),
 ]
