@@ -50,6 +50,9 @@ class Survey(models.Model):
     translations = models.JSONField(
         default=dict, blank=True, help_text="{locale: {title, intro, thank_you}}"
     )
+    # {locale: {key: the source text as it read when that translation was written}}: a
+    # translation whose source has changed since "needs translation" (services.translations).
+    translation_sources = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,6 +90,7 @@ class Question(models.Model):
         blank=True,
         help_text="{locale: {text, help_text, choices, low_label, high_label}}",
     )
+    translation_sources = models.JSONField(default=dict, blank=True, editable=False)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
