@@ -58,7 +58,8 @@ class Row:
 
     @property
     def multiline(self) -> bool:
-        return self.key in MULTILINE
+        """Sentences get a text area (a question reads long in German); labels a line."""
+        return self.key in MULTILINE or self.key.endswith((".text", ".help_text"))
 
 
 def languages(survey: Survey) -> list[tuple[str, str]]:

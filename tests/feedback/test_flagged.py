@@ -193,3 +193,17 @@ def test_the_api_refuses_a_viewer_and_hides_other_organizations(
         .status_code
         == 404
     )
+
+
+def test_the_feed_lists_the_counted_answers_and_the_flagged_apart(viewer, answers):
+    genuine, flagged = answers
+    url = reverse("feedback:response_list")
+    default = viewer.get(url).context["page"].object_list
+    assert flagged not in default
+    assert set(genuine) <= set(default)
+    apart = viewer.get(url, {"show": "flagged"}).context["page"].object_list
+    assert list(apart) == [flagged]
+    assert (
+        "Flagged as automated · not counted"
+        in viewer.get(url, {"show": "flagged"}).content.decode()
+    )
