@@ -207,3 +207,20 @@ def test_the_feed_lists_the_counted_answers_and_the_flagged_apart(viewer, answer
         "Flagged as automated · not counted"
         in viewer.get(url, {"show": "flagged"}).content.decode()
     )
+
+
+def test_a_contacts_response_count_leaves_the_flagged_out(org, survey):
+    from feedback.selectors import contacts as contact_selectors
+
+    genuine = ResponseFactory(organization=org, survey=survey, primary_score=7)
+    ResponseFactory(
+        organization=org,
+        survey=survey,
+        contact=genuine.contact,
+        primary_score=0,
+        flagged_automated=True,
+        flag_reason=SCANNER,
+    )
+    (row,) = contact_selectors.contact_list(org=org)
+    assert row.response_count == 1
+    assert row.last_score == 7
