@@ -127,8 +127,11 @@ def test_screenshots_of_the_survey_list_the_feed_and_a_response(
     page.goto(f"{live_server.url}/surveys/")
     screenshot(page, "survey-list-laptop")
     page.goto(f"{live_server.url}/responses/")
-    expect(page.locator("#feed li")).to_have_count(6)
+    expect(page.locator("#feed li")).to_have_count(5)  # the flagged one is listed apart
     screenshot(page, "response-feed-laptop")
+    page.goto(f"{live_server.url}/responses/?show=flagged")
+    expect(page.locator("#feed li")).to_have_count(1)
+    page.goto(f"{live_server.url}/responses/")
     page.get_by_label("Category").select_option("detractor")
     expect(page.locator("#feed li")).to_have_count(2)
     page.goto(f"{live_server.url}/responses/{last.pk}/")
