@@ -14,6 +14,8 @@ PYTHON ?= $(shell for c in python3.13 python3.12 \
 	done)
 
 VENV := .venv
+# The demo's port: `make demo PORT=8001` when 8000 is taken.
+PORT ?= 8000
 UV := .tools/bin/uv
 UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
@@ -22,7 +24,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .PHONY: help python deps npm chromium demo test lint serve worker beat clean
 
 help:
-	@echo "make demo   set everything up and serve the demo on http://127.0.0.1:8000"
+	@echo "make demo   set everything up and serve the demo on http://127.0.0.1:$(PORT) (PORT=8001 for another port)"
 	@echo "make test   set everything up and run ruff and the test suite"
 
 python:
@@ -59,13 +61,14 @@ demo: export REDIS_URL :=
 demo: export EMAIL_URL :=
 demo: export DEBUG := true
 demo: export CX_IMPORT_IN_THREAD := true
+demo: export SITE_URL := http://127.0.0.1:$(PORT)
 demo: deps
 	$(VENV)/bin/python manage.py migrate --no-input
 	$(VENV)/bin/python manage.py seed_demo
 	@echo ""
-	@echo "  Serving the demo on http://127.0.0.1:8000  (Ctrl-C stops it)"
+	@echo "  Serving the demo on $(SITE_URL)  (Ctrl-C stops it)"
 	@echo ""
-	$(VENV)/bin/python manage.py runserver 127.0.0.1:8000
+	$(VENV)/bin/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: deps
 	$(VENV)/bin/ruff check .

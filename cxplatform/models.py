@@ -269,6 +269,22 @@ class AuditEvent(models.Model):
         return f"{self.action} {self.object_repr}"
 
     @property
+    def change_lines(self) -> list[tuple[str, str]]:
+        """The changes as (label, text): a field's ``[old, new]`` reads "old → new"; a
+        figure (what a launch queued, what a campaign sent) reads as itself."""
+        lines = []
+        for field, value in (self.changes or {}).items():
+            if isinstance(value, list) and len(value) == 2:
+                old, new = ("—" if v in (None, "") else v for v in value)
+                text = f"{old} → {new}"
+            elif isinstance(value, dict):
+                text = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+            else:
+                text = str(value)
+            lines.append((field.replace("_", " "), text))
+        return lines
+
+    @property
     def actor_label(self) -> str:
         if self.actor_user_id:
             return self.actor_user.get_full_name() or self.actor_user.get_username()

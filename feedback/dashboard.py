@@ -22,7 +22,8 @@ from feedback.models import Campaign, CampaignStatus, Contact, Response
 
 def cards(*, org: Organization) -> list[dict[str, Any]]:
     since = timezone.now() - timedelta(days=30)
-    responses = Response.objects.for_org(org).filter(completed=True, submitted_at__gte=since)
+    recent = Response.objects.for_org(org).filter(submitted_at__gte=since)
+    responses = recent.counted()
     contacts = Contact.objects.for_org(org).aggregate(
         total=Count("id"), unsubscribed=Count("id", filter=Q(unsubscribed_at__isnull=False))
     )
@@ -33,12 +34,14 @@ def cards(*, org: Organization) -> list[dict[str, Any]]:
     )
     answered = responses.count()
     unhappy = responses.filter(category__in=scoring.UNHAPPY).count()
+    flagged = recent.flagged().count()
     return [
         {
             "label": "Responses",
             "icon": "chat-square-quote",
             "value": answered,
-            "hint": f"in the last 30 days · {intcomma(unhappy)} unhappy",
+            "hint": f"in the last 30 days · {intcomma(unhappy)} unhappy"
+            + (f" · {intcomma(flagged)} flagged as automated, not counted" if flagged else ""),
             "url": reverse("feedback:response_list"),
         },
         {
@@ -114,7 +117,7 @@ def panels(*, org: Organization) -> list[dict[str, Any]]:
     total = sum(volume["happy"]) + sum(volume["neutral"]) + sum(volume["unhappy"])
     latest = (
         Response.objects.for_org(org)
-        .filter(completed=True)
+        .counted()
         .select_related("contact", "survey", "touchpoint")
         .order_by("-submitted_at", "-id")[:6]
     )

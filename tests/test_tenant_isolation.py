@@ -69,6 +69,9 @@ OPTED_OUT: dict[str, str] = {
 }
 
 # Staff routes with arguments: how to make org A's row they point at.
+# Route arguments besides the row's id, and the value the walk gives them.
+EXTRA_ARGUMENTS = {"locale": "de"}  # a survey's translations in one language
+
 STAFF_ROWS: dict[str, Callable[[Organization], dict[str, Any]]] = {
     "member_remove": lambda org: {"pk": MembershipFactory(organization=org, user=UserFactory()).pk},
     "team_edit": lambda org: {"pk": TeamFactory(organization=org).pk},
@@ -488,7 +491,7 @@ def test_every_api_route_keeps_another_organizations_rows_out_of_sight_and_reach
     for route in api_routes():
         if route.name in OPTED_OUT:
             continue
-        extra = set(route.converters) - {"pk"}
+        extra = set(route.converters) - {"pk", *EXTRA_ARGUMENTS}
         if extra:
             unwalkable.append(f"{route.name} ({route.pattern}): arguments {sorted(extra)}")
             continue
@@ -512,8 +515,9 @@ def _walk_api_detail(route, walk_, owner, outsider, unwalkable) -> None:
     if model not in walk_.a.rows:
         unwalkable.append(f"{route.name}: its viewset names no tenant model (queryset)")
         return
-    theirs = url_for(route, {"pk": walk_.a.first(model).pk})
-    ours = url_for(route, {"pk": walk_.b.first(model).pk})
+    extra = {k: EXTRA_ARGUMENTS[k] for k in route.converters if k != "pk"}
+    theirs = url_for(route, {"pk": walk_.a.first(model).pk, **extra})
+    ours = url_for(route, {"pk": walk_.b.first(model).pk, **extra})
     for method in route.methods():
         what = f"{method.upper()} {theirs} (org A's {model.__name__}) as org B"
         response = walk_.write(what, outsider, method, theirs, poison(walk_.a), format="json")

@@ -30,17 +30,19 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 
 from cxplatform import rest
 from cxplatform.api import OrgViewSet, router
-from cxplatform.models import Employee, Role
+from cxplatform.models import Employee, Role, role_at_least
 from feedback.models import Contact, Response, ResponseChannel, Survey
 from feedback.scoring import Category, QuestionType
 from feedback.selectors import responses as selectors
 from feedback.services import contacts as contact_services
+from feedback.services import flags
 from feedback.services import responses as services
 from journeys.models import Touchpoint
 
@@ -310,6 +312,19 @@ class ResponseViewSet(OrgViewSet):
         ).data
         return ApiResponse(
             body, status=status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
+        )
+
+    @extend_schema(request=None, responses=ResponseSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-genuine")
+    def mark_genuine(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        """A response flagged as automated came from a person: it counts from now on
+        (audited). Managers and admins. Repeating it changes nothing."""
+        response = self.get_object()
+        if not role_at_least(request.role, Role.MANAGER):
+            raise exceptions.PermissionDenied("This needs the Manager role.")
+        flags.response_mark_genuine(response=response, actor=self.actor)
+        return ApiResponse(
+            ResponseSerializer(selectors.response_detail(org=request.org).get(pk=response.pk)).data
         )
 
 

@@ -16,14 +16,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from cxplatform.api import OrgViewSet, router
 from cxplatform.rest import OrgRelatedField
 from feedback.models import Question, Survey
 from feedback.selectors import surveys as selectors
 from feedback.services import surveys as services
+from feedback.services import translations as translation_services
 from journeys.models import Touchpoint
 
 
@@ -71,6 +77,30 @@ class SurveySerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
+class TranslationTextSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text='"survey.title", "q12.text", "q12.choice.0"…')
+    label = serializers.CharField()
+    source = serializers.CharField(help_text="The text in the survey's own language.")
+    translation = serializers.CharField(allow_blank=True)
+    state = serializers.ChoiceField(
+        choices=["ok", "missing", "stale"],
+        help_text="missing: not translated; stale: the source changed since.",
+    )
+
+
+class SurveyTranslationsSerializer(serializers.Serializer):
+    locale = serializers.CharField()
+    needs_translation = serializers.IntegerField(help_text="Texts missing or stale.")
+    texts = TranslationTextSerializer(many=True)
+
+
+class SurveyTranslationsInputSerializer(serializers.Serializer):
+    texts = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=True),
+        help_text="{key: translation}; an empty text removes it; keys left out are kept.",
+    )
+
+
 @extend_schema_view(
     destroy=extend_schema(
         description="Archive the survey: it stops taking answers, its responses stay."
@@ -111,6 +141,47 @@ class SurveyViewSet(OrgViewSet):
 
     def perform_destroy(self, instance: Survey) -> None:
         services.survey_archive(survey=instance, actor=self.actor)
+
+    @extend_schema(methods=["GET"], responses=SurveyTranslationsSerializer)
+    @extend_schema(
+        methods=["PUT"],
+        request=SurveyTranslationsInputSerializer,
+        responses=SurveyTranslationsSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["get", "put"],
+        url_path=r"translations/(?P<locale>[a-z]{2}(?:-[a-z]{2,8})?)",
+        url_name="translations",
+    )
+    def translations_detail(self, request: Request, locale: str, **kwargs: Any) -> Response:
+        """The survey's texts beside their ``locale`` translation and what needs a
+        translator (GET); PUT saves translations (managers), as the editor does."""
+        survey = self.get_object()
+        if locale not in dict(translation_services.languages(survey)):
+            raise Http404
+        if request.method == "PUT":
+            payload = SurveyTranslationsInputSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            try:
+                survey = translation_services.survey_translations_save(
+                    survey=survey,
+                    locale=locale,
+                    texts=payload.validated_data["texts"],
+                    actor=self.actor,
+                )
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"texts": exc.messages}) from None
+        rows = translation_services.rows(survey, locale)
+        return Response(
+            SurveyTranslationsSerializer(
+                {
+                    "locale": locale,
+                    "needs_translation": sum(row.needs_translation for row in rows),
+                    "texts": rows,
+                }
+            ).data
+        )
 
 
 router.register("surveys", SurveyViewSet, basename="survey")

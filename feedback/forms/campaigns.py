@@ -157,8 +157,7 @@ class CampaignForm(AudienceFilterFields, forms.ModelForm):
             status=SurveyStatus.ARCHIVED
         )
         self.fields["survey"].label_from_instance = lambda s: (
-            f"{s.name} ({s.get_kind_display()})"
-            + ("" if s.status == SurveyStatus.ACTIVE else " · draft")
+            s.label + ("" if s.status == SurveyStatus.ACTIVE else " · draft")
         )
         self.fields["touchpoint"].queryset = journeys_selectors.touchpoint_choices(
             org=org, keep=instance.touchpoint_id if instance is not None else None

@@ -27,7 +27,7 @@ class ResponseFilterForm(forms.Form):
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     show = forms.ChoiceField(
         choices=[
-            ("", "Completed"),
+            ("", "Completed (counted)"),
             ("partial", "Partial (not sent yet)"),
             ("flagged", "Flagged as automated"),
             ("all", "All"),
@@ -54,10 +54,12 @@ class ResponseFilterForm(forms.Form):
     def filters(self) -> dict[str, Any]:
         """The selector's filters (``selectors.responses.response_list``)."""
         if not self.is_valid():
-            return {}
+            return {"flagged": False}  # the default view: what the figures count
         data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
         show = data.pop("show", "")
-        if show == "partial":
+        if show == "":
+            data["flagged"] = False  # what the figures count; the flagged have their own view
+        elif show == "partial":
             data["completed"] = False
         elif show == "flagged":
             data["flagged"] = True

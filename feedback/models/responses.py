@@ -21,10 +21,26 @@ class ResponseChannel(models.TextChoices):
     APP = "app", "App"
 
 
+def counted_q(prefix: str = "") -> Q:
+    """The one definition of an answer that counts in a figure (every count, chart, rate
+    and metric): completed and not flagged as automated. ``prefix`` reaches it through a
+    relation (``"responses__"``, ``"response__"``)."""
+    return Q(**{f"{prefix}completed": True, f"{prefix}flagged_automated": False})
+
+
+def flagged_q(prefix: str = "") -> Q:
+    """Completed answers flagged as automated: never in a figure, shown apart as "flagged"."""
+    return Q(**{f"{prefix}completed": True, f"{prefix}flagged_automated": True})
+
+
 class ResponseQuerySet(OrgQuerySet):
     def counted(self) -> ResponseQuerySet:
-        """Responses that count in the metrics: completed and not flagged as automated."""
-        return self.filter(completed=True, flagged_automated=False)
+        """Responses that count in the metrics: see ``counted_q``."""
+        return self.filter(counted_q())
+
+    def flagged(self) -> ResponseQuerySet:
+        """Completed responses flagged as automated: see ``flagged_q``."""
+        return self.filter(flagged_q())
 
 
 class Response(models.Model):

@@ -52,6 +52,9 @@ class Survey(models.Model):
     translations = models.JSONField(
         default=dict, blank=True, help_text="{locale: {title, intro, thank_you}}"
     )
+    # {locale: {key: the source text as it read when that translation was written}}: a
+    # translation whose source has changed since "needs translation" (services.translations).
+    translation_sources = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,6 +65,12 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name with its kind, unless the name already says it ("Employee pulse (eNPS)")."""
+        kind = self.get_kind_display()
+        return self.name if kind.lower() in self.name.lower() else f"{self.name} ({kind})"
 
 
 class Question(models.Model):
@@ -83,6 +92,7 @@ class Question(models.Model):
         blank=True,
         help_text="{locale: {text, help_text, choices, low_label, high_label}}",
     )
+    translation_sources = models.JSONField(default=dict, blank=True, editable=False)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -18,6 +18,7 @@ from django.db.models import Count, Q, QuerySet
 
 from cxplatform.models import Organization
 from feedback.models import Campaign, CampaignStatus, Invitation, InvitationStatus, Segment
+from feedback.models.responses import counted_q, flagged_q
 from feedback.services import audience
 
 ACTIVE = [CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED]
@@ -45,7 +46,9 @@ def _progress_counts(relation: str = "") -> dict[str, Count]:
         "opened": n(q(opened_at__isnull=False) | q(status=s.RESPONDED)),
         # An invitation is marked responded as soon as its first answer is saved.
         "started": n(q(status=s.RESPONDED)),
-        "completed": n(q(status=s.RESPONDED, response__completed=True)),
+        # Answered and counted (feedback.models.responses.counted_q); the flagged apart.
+        "completed": n(q(status=s.RESPONDED) & counted_q(prefix + "response__")),
+        "flagged": n(q(status=s.RESPONDED) & flagged_q(prefix + "response__")),
         "expired": n(q(status=s.EXPIRED)),
         "expired_unsent": n(q(status=s.EXPIRED, sent_at__isnull=True)),
         "suppressed_total": n(q(status=s.SUPPRESSED)),
@@ -62,6 +65,7 @@ class Progress:
     opened: int = 0
     started: int = 0
     completed: int = 0
+    flagged: int = 0
     expired: int = 0
     expired_unsent: int = 0
     retrying: int = 0
@@ -76,7 +80,7 @@ class Progress:
     @property
     def partial(self) -> int:
         """Started answering and not finished (yet)."""
-        return max(0, self.started - self.completed)
+        return max(0, self.started - self.completed - self.flagged)
 
     @property
     def to_send(self) -> int:

@@ -37,7 +37,8 @@ def contact_list(*, org: Organization, filters: dict[str, Any] | None = None) ->
     response (subqueries: one query for the whole page)."""
     filters = filters or {}
     contacts = contact_filter(Contact.objects.for_org(org), filters)
-    completed = Response.objects.filter(contact=OuterRef("pk"), completed=True)
+    # Counted answers only (not the ones flagged as automated): the same figure as elsewhere.
+    completed = Response.objects.filter(contact=OuterRef("pk")).counted()
     latest = completed.order_by("-submitted_at", "-id")
     contacts = contacts.annotate(
         response_count=Subquery(

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cxplatform.models import Organization
 from feedback import tokens
-from feedback.models import Answer, Invitation, Response
+from feedback.models import Answer, Invitation, Question, Response
 
 # The filters the feed, the export and the API share (keys of ``filters``).
 FILTERS = (
@@ -192,4 +192,16 @@ def responses_of_contact(*, org: Organization, contact: Any, limit: int = 50) ->
         .filter(contact=contact)
         .select_related("survey", "touchpoint")
         .order_by("-started_at", "-id")[:limit]
+    )
+
+
+def export_questions(responses: QuerySet[Response]) -> list[Question]:
+    """The questions answered in ``responses``, one export column each: by survey name,
+    then position (an archived question, replaced after a change of type or choices,
+    keeps its own column next to its successor). Carries ``survey``."""
+    answered = Answer.objects.filter(response__in=responses.order_by().values("pk"))
+    return list(
+        Question.objects.filter(pk__in=answered.values("question_id"))
+        .select_related("survey")
+        .order_by("survey__name", "survey_id", "position", "id")
     )

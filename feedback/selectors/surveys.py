@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from cxplatform.models import Organization
 from feedback.models import Question, Survey
+from feedback.models.responses import counted_q, flagged_q
 
 
 def active_questions_qs() -> QuerySet[Question]:
@@ -30,7 +31,8 @@ def survey_list(
         question_count=Count(
             "questions", filter=Q(questions__archived_at__isnull=True), distinct=True
         ),
-        response_count=Count("responses", filter=Q(responses__completed=True), distinct=True),
+        response_count=Count("responses", filter=counted_q("responses__"), distinct=True),
+        flagged_count=Count("responses", filter=flagged_q("responses__"), distinct=True),
     ).order_by("status", "name", "id")
 
 

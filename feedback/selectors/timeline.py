@@ -135,7 +135,7 @@ def contact_summary(*, org: Organization, contact: Contact) -> Summary:
         .annotate(n=Count("id"))
         .values_list("status", "n")
     )
-    completed = Response.objects.for_org(org).filter(contact=contact, completed=True)
+    completed = Response.objects.for_org(org).filter(contact=contact).counted()
     last = completed.select_related("survey").order_by("-submitted_at", "-id").first()
     journeys: set[str] = set()
     for rows in (Response.objects.for_org(org).filter(contact=contact), invitations):

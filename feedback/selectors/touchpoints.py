@@ -10,23 +10,32 @@ from django.db.models import Count, Q, QuerySet
 
 from cxplatform.models import Organization
 from feedback.models import Campaign, Response, Survey
+from feedback.models.responses import counted_q, flagged_q
 
 
 def surveys_for_touchpoint(*, org: Organization, touchpoint: Any) -> QuerySet[Survey]:
-    """The surveys that ask about this touchpoint, with their response count."""
+    """The surveys that ask about this touchpoint, with their counted responses and,
+    apart, those flagged as automated."""
     return (
         Survey.objects.for_org(org)
         .filter(touchpoint=touchpoint)
-        .annotate(response_count=Count("responses", filter=Q(responses__completed=True)))
+        .annotate(
+            response_count=Count("responses", filter=counted_q("responses__")),
+            flagged_count=Count("responses", filter=flagged_q("responses__")),
+        )
         .order_by("name", "id")
     )
 
 
 def campaigns_for_touchpoint(*, org: Organization, touchpoint: Any) -> QuerySet[Campaign]:
-    """The campaigns sent for this touchpoint, newest first, with their survey."""
+    """The campaigns sent for this touchpoint, newest first, with their survey: those
+    naming it, and those left at "the survey's touchpoint" whose survey asks about it
+    (their invitations carry it, so their answers show here too)."""
     return (
         Campaign.objects.for_org(org)
-        .filter(touchpoint=touchpoint)
+        .filter(
+            Q(touchpoint=touchpoint) | Q(touchpoint__isnull=True, survey__touchpoint=touchpoint)
+        )
         .select_related("survey")
         .order_by("-created_at", "-id")
     )

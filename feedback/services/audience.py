@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -39,6 +40,44 @@ FILTER_FIELDS: dict[str, str] = {
     "time_zone": "time_zone",
     "external_id": "external_id",
 }
+
+
+# How each filter key reads to a person ("Company contains “Redfern”").
+FILTER_WORDS: dict[str, str] = {
+    "email__endswith": "Email ends with",
+    "email__icontains": "Email contains",
+    "name__icontains": "Name contains",
+    "company": "Company is",
+    "company__icontains": "Company contains",
+    "locale": "Language is",
+    "time_zone": "Time zone is",
+    "external_id": "External id is",
+}
+
+
+# Staff read English: language names in English, not in the language itself.
+_LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French"}
+
+
+def describe_filter(spec: dict[str, Any] | None) -> list[str]:
+    """The filter in words, one phrase per condition, in the order of FILTER_FIELDS
+    (empty conditions, which match everyone, are left out)."""
+    spec = spec or {}
+    languages = dict(settings.LANGUAGES)
+    phrases = []
+    for key, words in FILTER_WORDS.items():
+        value = spec.get(key)
+        if value in (None, ""):
+            continue
+        if key == "locale" and str(value).lower() in languages:
+            code = str(value).lower()
+            phrases.append(f"{words} {_LANGUAGE_NAMES.get(code, languages[code])} ({code})")
+        else:
+            phrases.append(f"{words} “{value}”")
+    for name, value in (spec.get("attributes") or {}).items():
+        shown = ("yes" if value else "no") if isinstance(value, bool) else value
+        phrases.append(f"{name} is “{shown}”")
+    return phrases
 
 
 def validate_filter(value: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from cxplatform import queue
@@ -277,7 +278,8 @@ def campaign_launch(*, campaign: Campaign, actor: Actor, now: datetime | None = 
 
 def _start(campaign: Campaign, *, actor: Actor, now: datetime) -> Campaign:
     """Materialise the invitations and set the campaign sending (inside a transaction)."""
-    created = invitations_materialise(campaign=campaign, now=now)
+    invitations_materialise(campaign=campaign, now=now)
+    before = campaign.status
     Campaign.objects.filter(pk=campaign.pk, status__in=EDITABLE).update(
         status=CampaignStatus.SENDING, launched_at=now
     )
@@ -286,11 +288,37 @@ def _start(campaign: Campaign, *, actor: Actor, now: datetime) -> Campaign:
         actor=actor,
         action="campaign.launched",
         obj=campaign,
-        changes={"invitations": [None, created]},
+        changes={"status": [before, CampaignStatus.SENDING], **launch_summary(campaign)},
     )
     outbox.invitations_kick()
     campaign.refresh_from_db()
     return campaign
+
+
+def launch_summary(campaign: Campaign) -> dict[str, Any]:
+    """What a launch did, for the audit log: the audience, how many were queued to send,
+    and who was left out and why (the emails go out later: ``campaign.finished`` says
+    how many were sent)."""
+    rows = (
+        Invitation.objects.filter(campaign=campaign)
+        .values_list("status", "suppression_reason")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    left_out: dict[str, int] = {}
+    audience_size = to_send = 0
+    for status, reason, n in rows:
+        audience_size += n
+        if status == InvitationStatus.SUPPRESSED:
+            key = reason or "suppressed"
+            left_out[key] = left_out.get(key, 0) + n
+        else:
+            to_send += n
+    return {
+        "audience": audience_size,
+        "to_send": to_send,
+        "left_out": dict(sorted(left_out.items())),
+    }
 
 
 def invitations_materialise(*, campaign: Campaign, now: datetime) -> int:

@@ -18,7 +18,9 @@ import binascii
 import functools
 import re
 import secrets
+import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
@@ -37,7 +39,8 @@ from feedback.models import Campaign, Contact, Invitation, Question, Survey
 from feedback.services import respondent
 
 PLACEHOLDERS = {
-    "contact.first_name": "The contact's first name (or the part of the email before @)",
+    "contact.first_name": "The contact's first name (left out when unknown: "
+    "“Hi {{ contact.first_name }},” greets “Hello,”)",
     "contact.name": "The contact's full name",
     "contact.email": "The contact's email address",
     "contact.company": "The contact's company",
@@ -65,15 +68,50 @@ def unknown_placeholders(text: str) -> list[str]:
     return sorted({m.group(1) for m in _PLACEHOLDER.finditer(text)} - set(PLACEHOLDERS))
 
 
+# A name placeholder whose contact has no name is left out with its comma, so
+# "{{ contact.first_name }}, how was it?" reads "How was it?" and "Thanks, {{ … }}!" reads
+# "Thanks!". Guessing a name from the email ("info", "j.smith42") reads worse than none.
+_NAMES = ("contact.first_name", "contact.name")
+_GREETING = re.compile(r"^(?:Hi|Hey|Dear|Hello)(?=,)", re.MULTILINE)
+
+
+def _without_name(text: str, name: str) -> str:
+    placeholder = r"\{\{\s*" + re.escape(name) + r"\s*\}\}"
+    text = re.sub(
+        r"^" + placeholder + r"[ \t]*,?[ \t]*(\w?)",
+        lambda m: m.group(1).upper(),
+        text,
+        flags=re.MULTILINE,
+    )
+    text = re.sub(r"[ \t]*,[ \t]*" + placeholder + r"[ \t]*,", "", text)  # ", Ann," aside
+    return re.sub(r"[ \t]*,?[ \t]*" + placeholder, "", text)
+
+
 def fill(text: str, values: dict[str, str]) -> str:
-    """Replace the known placeholders; unknown ones are left as written."""
+    """Replace the known placeholders; unknown ones are left as written. An empty name
+    is left out with its comma, and the greeting it leaves ("Hi,") becomes "Hello,"."""
+    for name in _NAMES:
+        if name in values and not values[name] and _PLACEHOLDER.search(text):
+            before = text
+            text = _without_name(text, name)
+            if text != before:
+                text = _GREETING.sub("Hello", text)
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def first_name(contact: Contact) -> str:
-    if contact.name.strip():
-        return contact.name.strip().split()[0]
-    return contact.email.split("@")[0]
+    """The first word of the contact's name; empty when the name is unknown."""
+    name = contact.name.strip()
+    return name.split()[0] if name else ""
+
+
+def _local(moment: datetime, contact: Contact, org: Any) -> datetime:
+    """``moment`` in the contact's time zone (the day they read), else the organization's."""
+    try:
+        zone = zoneinfo.ZoneInfo(contact.time_zone) if contact.time_zone else org.zone
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = org.zone
+    return moment.astimezone(zone)
 
 
 def sender_name(org: Any) -> str:
@@ -85,7 +123,7 @@ def placeholder_values(
 ) -> dict[str, str]:
     return {
         "contact.first_name": first_name(contact),
-        "contact.name": contact.name or first_name(contact),
+        "contact.name": contact.name.strip(),
         "contact.email": contact.email,
         "contact.company": contact.company,
         "company": sender_name(org),
@@ -151,6 +189,19 @@ class Layout:
     text: str
 
 
+# A phone's email pane is about 340 px wide: six 44 px targets fit on a row, eleven do not.
+SCORES_PER_ROW = 6
+
+
+def score_groups(scores: list[Any]) -> list[list[Any]]:
+    """The scale in at most two halves (0–5 and 6–10 for NPS), which a phone shows as two
+    rows and a wider screen as one."""
+    if len(scores) <= SCORES_PER_ROW:
+        return [scores] if scores else []
+    half = (len(scores) + 1) // 2
+    return [scores[:half], scores[half:]]
+
+
 @functools.lru_cache(maxsize=256)
 def _layout(key: LayoutKey) -> Layout:
     bounds = scoring.scale(key.question_type)
@@ -166,6 +217,9 @@ def _layout(key: LayoutKey) -> Layout:
         "touchpoint": key.touchpoint,
         "reminder": key.reminder,
         "scores": [{"value": s, "url": f"{urls['survey_url']}{s}/"} for s in scores],
+        "score_groups": score_groups(
+            [{"value": s, "url": f"{urls['survey_url']}{s}/"} for s in scores]
+        ),
         "body_html": _MARK_BODY_HTML,
         "body_text": _MARK_BODY_TEXT,
         "expires": _MARK_EXPIRES,
@@ -310,7 +364,11 @@ def render_invitation(
             subject = _("Reminder: %(subject)s") % {"subject": subject}
         expires = (
             _("The link works until %(date)s.")
-            % {"date": formats.date_format(invitation.expires_at, "DATE_FORMAT")}
+            % {
+                "date": formats.date_format(
+                    _local(invitation.expires_at, contact, org), "DATE_FORMAT"
+                )
+            }
             if invitation.expires_at is not None
             else ""
         )

@@ -44,6 +44,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cxplatform import queue
+from cxplatform.services import SYSTEM, audit
 from feedback.models import (
     Campaign,
     CampaignStatus,
@@ -93,13 +94,31 @@ def delivery_sweep() -> bool:
 
 
 def campaigns_complete() -> int:
-    """Campaigns sending with nothing left to deliver become sent. Safe to repeat."""
+    """Campaigns sending with nothing left to deliver become sent, each with an audit row
+    saying how many emails went out and how many failed. Safe to repeat."""
     pending = Invitation.objects.filter(campaign=OuterRef("pk"), status=InvitationStatus.PENDING)
-    return (
-        Campaign.objects.filter(status=CampaignStatus.SENDING)
-        .exclude(Exists(pending))
-        .update(status=CampaignStatus.SENT, completed_at=timezone.now())
-    )
+    done = Campaign.objects.filter(status=CampaignStatus.SENDING).exclude(Exists(pending))
+    finished = 0
+    for campaign in done.select_related("organization"):
+        with transaction.atomic():
+            if not done.filter(pk=campaign.pk).update(
+                status=CampaignStatus.SENT, completed_at=timezone.now()
+            ):
+                continue  # another worker finished it, or an invitation came back
+            invitations = Invitation.objects.filter(campaign=campaign)
+            audit(
+                org=campaign.organization,
+                actor=SYSTEM,
+                action="campaign.finished",
+                obj=campaign,
+                changes={
+                    "status": [CampaignStatus.SENDING, CampaignStatus.SENT],
+                    "sent": invitations.filter(sent_at__isnull=False).count(),
+                    "failed": invitations.filter(status=InvitationStatus.FAILED).count(),
+                },
+            )
+            finished += 1
+    return finished
 
 
 # --- claiming ----------------------------------------------------------------------------

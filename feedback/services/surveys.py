@@ -21,6 +21,7 @@ from cxplatform.models import Organization
 from cxplatform.services import Actor, audit, update_fields
 from feedback.models import Question, Survey, SurveyKind, SurveyStatus
 from feedback.scoring import SCORED_TYPES, QuestionType
+from feedback.services import translations
 
 # The primary question's type each kind of survey must have (custom: any scored type).
 PRIMARY_TYPE = {
@@ -62,12 +63,12 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     SurveyKind.NPS: {
         "name": "Customer NPS",
         "title": "How are we doing?",
-        "intro": "Two quick questions. It takes less than a minute.",
+        "intro": "Three quick questions. It takes less than a minute.",
         "thank_you": "Thank you! Every answer is read by our team.",
         "translations": {
             "de": {
                 "title": "Wie machen wir uns?",
-                "intro": "Zwei kurze Fragen. Es dauert weniger als eine Minute.",
+                "intro": "Drei kurze Fragen. Es dauert weniger als eine Minute.",
                 "thank_you": "Vielen Dank! Jede Antwort wird von unserem Team gelesen.",
             }
         },
@@ -449,7 +450,9 @@ def survey_update(
     _check_touchpoint(survey.organization, cleaned.get("touchpoint"))
     if questions is None and "kind" in cleaned and cleaned["kind"] != survey.kind:
         primary_rule_check(kind=cleaned["kind"], questions=_active_as_dicts(survey))
+    before = translations.before_edit(survey)
     survey = update_fields(instance=survey, data=cleaned, actor=actor, action="survey.updated")
+    translations.note_edit(survey, before)  # a changed text: its translations need work
     if questions is not None:
         questions_sync(survey=survey, questions=questions, actor=actor)
     return survey
@@ -561,6 +564,7 @@ def question_update(*, question: Question, data: dict[str, Any], actor: Actor) -
     if not changes:
         return question
     structural = any(key in changes for key in STRUCTURAL_FIELDS)
+    before = translations.before_edit(question)
     if cleaned["is_primary"]:
         _clear_other_primary(survey, question)
     if structural and question_has_answers(question):
@@ -579,10 +583,12 @@ def question_update(*, question: Question, data: dict[str, Any], actor: Actor) -
             obj=replacement,
             changes={"replaces": [question.pk, None], **_jsonable(changes)},
         )
+        translations.note_edit(replacement, before)
         return replacement
     for key, value in cleaned.items():
         setattr(question, key, value)
     question.save()
+    translations.note_edit(question, before)
     audit(
         org=survey.organization,
         actor=actor,

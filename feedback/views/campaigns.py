@@ -365,13 +365,8 @@ def _audience_label(campaign: Campaign) -> str:
     if campaign.audience_type == AudienceType.SEGMENT and campaign.segment:
         return f"Segment “{campaign.segment.name}”"
     if campaign.audience_type == AudienceType.FILTER:
-        parts = [
-            f"{k.replace('__', ' ')} {v}"
-            for k, v in campaign.audience_filter.items()
-            if k != "attributes"
-        ]
-        parts += [f"{k}={v}" for k, v in (campaign.audience_filter.get("attributes") or {}).items()]
-        return "Contacts with " + (", ".join(parts) if parts else "any details")
+        parts = audience.describe_filter(campaign.audience_filter)
+        return "Contacts where " + ("; ".join(parts) if parts else "anything matches")
     if campaign.audience_type == AudienceType.LIST:
         return "An uploaded list"
     return "All reachable contacts"
@@ -410,7 +405,7 @@ def segment_list(request: AuthedRequest) -> HttpResponse:
         "feedback/segment_list.html",
         {
             "form": form,
-            "segments": [(s, counts[s.pk]) for s in segments],
+            "segments": [(s, counts[s.pk], audience.describe_filter(s.filter)) for s in segments],
             "can_edit": request.membership.can(Role.MANAGER),
         },
         status=422 if form.is_bound and form.errors else 200,

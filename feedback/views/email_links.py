@@ -7,7 +7,8 @@ List-Unsubscribe=One-Click``), which carries no CSRF token: the unguessable toke
 credential, so the view is ``csrf_exempt`` (as are the respondent pages).
 
 ``/o/<token>.gif``: a 1×1 GIF that sets ``opened_at`` once. The only GET here that writes,
-and it can only ever record that first open.
+and it can only ever record that first open; a HEAD gets the same answer and records
+nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from feedback.selectors import responses as response_selectors
 from feedback.services import contacts, respondent, tracking
@@ -44,7 +45,7 @@ def _page(
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     invitation = response_selectors.invitation_by_token(token)
     if invitation is None:
@@ -84,9 +85,11 @@ def _mask(email: str) -> str:
     return f"{local[:1]}•••@{domain}" if domain else "•••"
 
 
-@require_GET
+@require_safe
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
-    tracking.invitation_opened(token=token)
+    # A HEAD is a link checker or a scanner, never a mail client showing the image.
+    if request.method == "GET":
+        tracking.invitation_opened(token=token)
     response = HttpResponse(PIXEL, content_type="image/gif")
     return _personal(response)
 

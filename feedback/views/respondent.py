@@ -4,7 +4,8 @@ thank-you page. The unsubscribe link and the open pixel live with the campaigns.
 The link's token is the respondent's only credential, so these views need no CSRF
 cookie (a forged cross-site POST would have to know the token, and with the token one
 can answer anyway): ``csrf_exempt`` keeps the page free of cookies and scanners' GETs
-harmless. A GET never changes anything. Unknown tokens get one plain 404 page that says
+harmless. A GET never changes anything; a HEAD (link checkers, some scanners) answers
+as the GET would, with no body. Unknown tokens get one plain 404 page that says
 nothing about other links.
 """
 
@@ -17,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from feedback.models import Invitation, Question, Response
 from feedback.scoring import QuestionType, category_for, in_range
@@ -139,7 +140,7 @@ def _open(token: str) -> tuple[Invitation | None, Response | None]:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey_page(request: HttpRequest, token: str) -> HttpResponse:
     """The survey. POST saves: ``_action=submit`` (Send) completes the response; anything
     else saves the answers given (the one-click confirm, or one answer as they go)."""
@@ -165,7 +166,7 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def survey_score(request: HttpRequest, token: str, score: int) -> HttpResponse:
     """The email's one-click link: the page with ``score`` chosen. It changes nothing:
     the page POSTs the score (JavaScript) or the person confirms it (no JavaScript)."""
@@ -290,7 +291,7 @@ def _after_completed(request: HttpRequest, invitation: Invitation, lang: str) ->
     return redirect("feedback:respondent_thanks", token=invitation.token)
 
 
-@require_GET
+@require_safe
 def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
     invitation, response = _open(token)
     if invitation is None:

@@ -6,19 +6,23 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from cxplatform.http import AuthedRequest
+from cxplatform.models import Role
+from cxplatform.services import Actor
 from cxplatform.tenancy import org_member_required
 from feedback.forms.responses import ResponseFilterForm
-from feedback.models import Answer
+from feedback.models import Answer, Question
 from feedback.selectors import responses as selectors
+from feedback.services import flags
 
 PAGE_SIZE = 25
 # A cell a spreadsheet would read as a formula (or DDE) when it starts with one of these.
@@ -63,14 +67,33 @@ EXPORT_HEADER = [
     "completed",
     "flagged_automated",
     "flag_reason",
-    "answers",
 ]
 
 
+def question_columns(questions: list[Question]) -> list[str]:
+    """A header per question: its text, prefixed by the survey's name when the export
+    spans several surveys; an archived version says so; never two alike."""
+    several = len({q.survey_id for q in questions}) > 1
+    names: list[str] = []
+    for question in questions:
+        name = f"{question.survey.name}: {question.text}" if several else question.text
+        if question.archived_at is not None:
+            name += " (earlier version)"
+        base, n = name, 2
+        while name in names or name in EXPORT_HEADER:
+            name, n = f"{base} ({n})", n + 1
+        names.append(name)
+    return names
+
+
 def export_rows(responses: Any) -> Iterator[list[Any]]:
-    yield EXPORT_HEADER
+    """The header, then one row per response: its fields, then one cell per question
+    answered anywhere in the export (empty where this response did not answer it)."""
+    questions = selectors.export_questions(responses)
+    yield [*EXPORT_HEADER, *question_columns(questions)]
     for r in responses.prefetch_related("answers").iterator(chunk_size=500):
-        answers: list[Answer] = list(r.answers.all())
+        answers: dict[int, Answer] = {a.question_id: a for a in r.answers.all()}
+        cells = [answers.get(q.pk) for q in questions]
         yield [
             csv_cell(value)
             for value in (
@@ -91,9 +114,17 @@ def export_rows(responses: Any) -> Iterator[list[Any]]:
                 r.completed,
                 r.flagged_automated,
                 r.flag_reason,
-                " | ".join(f"{a.question_text}: {a.display_value}" for a in answers),
+                *(_answer_cell(a) for a in cells),
             )
         ]
+
+
+def _answer_cell(answer: Answer | None) -> Any:
+    if answer is None:
+        return ""
+    if answer.value_number is not None:
+        return answer.value_number  # a number stays a number in the spreadsheet
+    return answer.display_value
 
 
 @require_GET
@@ -126,8 +157,27 @@ def response_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "feedback/response_detail.html",
-        {"r": response, "answers": list(response.answers.all()), "title": "Response"},
+        {
+            "r": response,
+            "answers": list(response.answers.all()),
+            "title": "Response",
+            "can_mark": request.membership.can(Role.MANAGER),
+        },
     )
+
+
+@require_POST
+@org_member_required(Role.MANAGER)
+def response_mark_genuine(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The response page's "Mark as genuine" button (htmx swaps the flag's box)."""
+    response = get_object_or_404(selectors.response_detail(org=request.org), pk=pk)
+    response = flags.response_mark_genuine(response=response, actor=Actor.from_request(request))
+    if request.htmx:
+        return render(
+            request, "feedback/response_detail.html#flag", {"r": response, "marked": True}
+        )
+    messages.success(request, "Marked as genuine: it counts in the metrics now.")
+    return redirect("feedback:response_detail", pk=pk)
 
 
 @require_GET
@@ -151,4 +201,5 @@ urlpatterns = [
     path("responses/", response_list, name="response_list"),
     path("responses/export.csv", response_export, name="response_export"),
     path("responses/<int:pk>/", response_detail, name="response_detail"),
+    path("responses/<int:pk>/genuine/", response_mark_genuine, name="response_mark_genuine"),
 ]

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import translation
@@ -32,7 +32,7 @@ from feedback.forms.surveys import QuestionForm, SurveyForm
 from feedback.models import Question, Survey, SurveyKind, SurveyStatus
 from feedback.scoring import QuestionType
 from feedback.selectors import surveys as selectors
-from feedback.services import respondent
+from feedback.services import respondent, translations
 from feedback.services import surveys as services
 
 TEMPLATE_CARDS = [
@@ -101,8 +101,74 @@ def _builder_context(
         "survey_form": survey_form or SurveyForm(instance=survey, org=request.org),
         "can_edit": request.membership.can(Role.MANAGER),
         "locales": respondent.survey_locales(survey),
+        "translation_state": _translation_state(survey),
         "title": survey.name,
     }
+
+
+def _translation_state(survey: Survey) -> list[dict[str, Any]]:
+    """Each language of the platform but the survey's own: started or not, and how many
+    texts need a translator (the survey page's "Translations" line)."""
+    counts = translations.needs_translation(survey)
+    return [
+        {
+            "code": code,
+            "name": _english_name(code, name),
+            "started": code in counts,
+            "needs": counts.get(code, 0),
+        }
+        for code, name in translations.languages(survey)
+    ]
+
+
+def _english_name(code: str, name: str) -> str:
+    return {"de": "German", "fr": "French", "en": "English"}.get(code, name)
+
+
+@require_http_methods(["GET", "POST"])
+@org_member_required()
+def survey_translations(request: AuthedRequest, pk: int, locale: str) -> HttpResponse:
+    """The translations editor: every text of the survey beside its ``locale``
+    translation, what needs a translator marked. POST (managers) saves them."""
+    survey = _survey(request, pk)
+    names = dict(translations.languages(survey))
+    if locale not in names:
+        raise Http404("No such language for this survey.")
+    rows = translations.rows(survey, locale)
+    errors: list[str] = []
+    if request.method == "POST":
+        tenancy.require_role(request, Role.MANAGER)
+        texts = {row.key: request.POST[row.key] for row in rows if row.key in request.POST}
+        try:
+            translations.survey_translations_save(
+                survey=survey, locale=locale, texts=texts, actor=_actor(request)
+            )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"{_english_name(locale, names[locale])} texts saved.")
+            return redirect("feedback:survey_translations", pk=pk, locale=locale)
+    groups: list[tuple[str, list[Any]]] = []
+    for row in rows:
+        if not groups or groups[-1][0] != row.group:
+            groups.append((row.group, []))
+        groups[-1][1].append(row)
+    return render(
+        request,
+        "feedback/survey_translations.html",
+        {
+            "survey": survey,
+            "locale": locale,
+            "language": _english_name(locale, names[locale]),
+            "groups": groups,
+            "needs": sum(row.needs_translation for row in rows),
+            "errors": errors,
+            "can_edit": request.membership.can(Role.MANAGER),
+            "others": [s for s in _translation_state(survey) if s["code"] != locale],
+            "title": f"{survey.name}: translations",
+        },
+        status=422 if errors else 200,
+    )
 
 
 def _workspace(
@@ -328,6 +394,11 @@ urlpatterns = [
     path("surveys/new/", survey_create, name="survey_create"),
     path("surveys/<int:pk>/", survey_detail, name="survey_detail"),
     path("surveys/<int:pk>/preview/", survey_preview, name="survey_preview"),
+    path(
+        "surveys/<int:pk>/translations/<str:locale>/",
+        survey_translations,
+        name="survey_translations",
+    ),
     path("surveys/<int:pk>/questions/", question_add, name="survey_question_add"),
     path("surveys/<int:pk>/questions/order/", questions_reorder, name="survey_questions_reorder"),
     path(

@@ -87,7 +87,7 @@ def test_a_manager_creates_previews_and_launches_a_campaign_that_lands_in_the_ma
 
     page.get_by_role("link", name="New campaign").click()
     page.get_by_label("Name").fill("Checkout pulse")
-    page.get_by_label("Survey", exact=False).first.select_option(label="Relationship NPS (NPS)")
+    page.get_by_label("Survey", exact=False).first.select_option(label="Relationship NPS")
     page.get_by_label("Contacts matching a filter").check()
     expect(page.get_by_label("Attributes")).to_be_visible()
     expect(page.locator("#id_segment")).to_be_hidden()  # only the chosen audience's panel

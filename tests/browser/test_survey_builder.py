@@ -127,10 +127,13 @@ def test_screenshots_of_the_survey_list_the_feed_and_a_response(
     page.goto(f"{live_server.url}/surveys/")
     screenshot(page, "survey-list-laptop")
     page.goto(f"{live_server.url}/responses/")
-    expect(page.locator("#feed li")).to_have_count(6)
+    expect(page.locator("#feed li")).to_have_count(5)  # the flagged one is listed apart
     screenshot(page, "response-feed-laptop")
+    page.goto(f"{live_server.url}/responses/?show=flagged")
+    expect(page.locator("#feed li")).to_have_count(1)
+    page.goto(f"{live_server.url}/responses/")
     page.get_by_label("Category").select_option("detractor")
-    expect(page.locator("#feed li")).to_have_count(2)
+    expect(page.locator("#feed li")).to_have_count(1)  # the flagged 0 is not counted
     page.goto(f"{live_server.url}/responses/{last.pk}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Eva Lindqvist")
     screenshot(page, "response-detail-laptop")
@@ -198,3 +201,24 @@ def test_a_viewer_sees_the_builder_without_edit_controls_or_errors(
     expect(page.locator("form.question-form")).to_have_count(0)
     # The 403 status itself is logged by Chromium as a failed resource; nothing else.
     assert [e for e in errors if "403" not in e] == []
+
+
+def test_the_survey_list_fits_a_phone_without_cutting_columns_off(
+    page, live_server, login, manager_user, org, screenshot
+):
+    touchpoint = TouchpointFactory(organization=org, name="Checkout and delivery")
+    for name in ("Employee pulse (eNPS)", "Customer satisfaction after support (CSAT)"):
+        SurveyFactory(organization=org, name=name, title="How are we doing?", touchpoint=touchpoint)
+    page.set_viewport_size({"width": 375, "height": 800})
+    login(page, manager_user.email)
+    page.goto(f"{live_server.url}/surveys/")
+    table = page.locator("#survey-table table")
+    expect(table).to_be_visible()
+    overflow = table.evaluate("t => t.parentElement.scrollWidth - t.parentElement.clientWidth")
+    assert overflow <= 0, f"the table is {overflow} px wider than the screen"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # What a phone still shows for each survey: its name, status and responses.
+    row = page.locator("#survey-table tbody tr").first
+    expect(row.get_by_role("link")).to_be_visible()
+    expect(row.locator("td").last).to_be_visible()
+    screenshot(page, "survey-list-phone")

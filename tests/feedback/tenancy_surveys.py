@@ -24,6 +24,10 @@ register_staff_rows(
         "feedback:survey_question_edit": _question,
         "feedback:survey_question_remove": _question,
         "feedback:survey_question_move": _question,
+        "feedback:survey_translations": lambda org: {"pk": _survey(org).pk, "locale": "de"},
         "feedback:response_detail": lambda org: {"pk": ResponseFactory(organization=org).pk},
+        "feedback:response_mark_genuine": lambda org: {
+            "pk": ResponseFactory(organization=org, flagged_automated=True).pk
+        },
     }
 )

@@ -396,3 +396,34 @@ def test_the_beat_tasks_run_the_services(org, mailoutbox, run_on_commit):
     campaign_tasks.reminders_send()
     campaign_tasks.campaigns_launch_due()
     assert len(mailoutbox) == 1
+
+
+def test_the_audit_log_records_what_the_launch_queued_and_what_was_sent(
+    org, admin, mailoutbox, run_on_commit
+):
+    from django.urls import reverse
+
+    from cxplatform.models import AuditEvent
+
+    now = timezone.now()
+    ContactFactory.create_batch(2, organization=org)
+    ContactFactory(organization=org, unsubscribed_at=now)
+    ContactFactory(organization=org, last_surveyed_at=now - timedelta(days=2))
+    campaign = CampaignFactory(organization=org, fatigue_days=30)
+    run_on_commit(campaigns.campaign_launch, campaign=campaign, actor=SYSTEM)
+    assert len(mailoutbox) == 2
+
+    launched = AuditEvent.objects.get(action="campaign.launched")
+    assert launched.changes["status"] == ["draft", "sending"]
+    assert launched.changes["audience"] == 4
+    assert launched.changes["to_send"] == 2
+    assert launched.changes["left_out"] == {"fatigued": 1, "unsubscribed": 1}
+    finished = AuditEvent.objects.get(action="campaign.finished")
+    assert finished.changes["sent"] == 2
+    assert finished.changes["status"] == ["sending", "sent"]
+
+    page = admin.get(reverse("audit_log")).content.decode()
+    assert "— → 4" not in page
+    assert "to send:</span> 2" in page
+    assert "left out:</span> fatigued 1, unsubscribed 1" in page
+    assert "sent:</span> 2" in page

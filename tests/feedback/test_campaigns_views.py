@@ -518,3 +518,32 @@ def test_the_filtered_invitations_fragment_marks_its_status_as_current(manager, 
     current = re.findall(r'aria-current="true" href="\?status=(\w*)"', body)
     assert current == ["failed"], "the swapped fragment carries the filter bar"
     assert "No invitations with this status" in body
+
+
+def test_the_survey_picker_names_the_kind_once(manager, org):
+    SurveyFactory(organization=org, name="Employee pulse (eNPS)", kind="enps", status="active")
+    SurveyFactory(organization=org, name="Onboarding", kind="nps", status="active")
+    page = html.unescape(manager.get(reverse("feedback:campaign_create")).content.decode())
+    assert "Employee pulse (eNPS)</option>" in page
+    assert "(eNPS) (eNPS)" not in page
+    assert "Onboarding (NPS)</option>" in page
+
+
+def test_segments_and_campaigns_describe_their_filter_in_words(viewer, org):
+    spec = {
+        "company__icontains": "Redfern",
+        "email__endswith": "@redfern.example",
+        "locale": "de",
+        "attributes": {"plan": "pro"},
+    }
+    SegmentFactory(organization=org, name="Redfern people", filter=spec)
+    page = viewer.get(reverse("feedback:segment_list")).content.decode()
+    assert "company__icontains" not in page
+    assert "Company contains “Redfern”" in page
+    assert "Email ends with “@redfern.example”" in page
+    assert "Language is German (de)" in page
+    assert "plan is “pro”" in page
+    campaign = CampaignFactory(organization=org, audience_type="filter", audience_filter=spec)
+    detail = viewer.get(reverse("feedback:campaign_detail", args=[campaign.pk])).content.decode()
+    assert "company icontains" not in detail
+    assert "Company contains “Redfern”" in detail

@@ -155,3 +155,68 @@ def test_a_german_contact_gets_the_email_in_german_when_the_survey_speaks_it(org
     assert 'lang="de"' in rendered.html
     english = email_render.render_invitation(InvitationFactory(organization=org, survey=survey))
     assert "Unsubscribe from surveys" in english.html
+
+
+def test_a_contact_without_a_name_is_greeted_neutrally_not_by_their_email(org):
+    campaign = CampaignFactory(
+        organization=org,
+        subject="{{ contact.first_name }}, how was it?",
+        body="Hi {{ contact.first_name }},\n\nThanks, {{ contact.name }}, for choosing us.",
+    )
+    contact = ContactFactory(organization=org, name="", email="j.smith42@example.com")
+    invitation = InvitationFactory(
+        organization=org, campaign=campaign, survey=campaign.survey, contact=contact
+    )
+    rendered = email_render.render_invitation(invitation)
+    assert "j.smith42" not in rendered.subject
+    assert rendered.subject == "How was it?"
+    assert rendered.text.lstrip().startswith("Hello,") or "\nHello,\n" in rendered.text
+    assert "Thanks for choosing us." in rendered.text
+    assert "j.smith42," not in rendered.html
+    assert "Hello," in rendered.html
+
+
+def test_the_default_email_greets_a_nameless_contact_with_hello(org):
+    campaign = CampaignFactory(organization=org)
+    campaign.subject = email_render.DEFAULT_SUBJECT
+    campaign.body = email_render.DEFAULT_BODY
+    campaign.save()
+    contact = ContactFactory(organization=org, name="  ", email="info@shop.example")
+    invitation = InvitationFactory(
+        organization=org, campaign=campaign, survey=campaign.survey, contact=contact
+    )
+    rendered = email_render.render_invitation(invitation)
+    assert rendered.subject == "How did we do?"
+    assert "Hello," in rendered.text
+    assert "info" not in rendered.text.split("Thank you")[0]
+
+
+def test_the_email_writes_the_expiry_date_as_the_app_does(org, viewer):
+    from datetime import UTC, datetime
+
+    from django.urls import reverse
+
+    expires = datetime(2027, 3, 3, 12, 0, tzinfo=UTC)
+    contact = ContactFactory(organization=org, name="Ann Lee")
+    invitation = InvitationFactory(
+        organization=org, contact=contact, status="sent", expires_at=expires
+    )
+    assert "The link works until 3 Mar 2027." in email_render.render_invitation(invitation).text
+    page = viewer.get(reverse("feedback:contact_detail", args=[contact.pk])).content.decode()
+    assert "Link open until 3 Mar 2027" in page
+    german = ContactFactory(organization=org, name="Jürgen Weber", locale="de")
+    survey = SurveyFactory(organization=org, translations={"de": {"title": "Wie war es?"}})
+    invitation = InvitationFactory(
+        organization=org, contact=german, survey=survey, expires_at=expires
+    )
+    assert "3 Mär 2027" in email_render.render_invitation(invitation).text
+
+
+def test_the_expiry_date_is_the_day_in_the_contacts_time_zone(org):
+    from datetime import UTC, datetime
+
+    contact = ContactFactory(organization=org, name="Kim", time_zone="Pacific/Auckland")
+    invitation = InvitationFactory(
+        organization=org, contact=contact, expires_at=datetime(2027, 3, 3, 20, 0, tzinfo=UTC)
+    )
+    assert "until 4 Mar 2027." in email_render.render_invitation(invitation).text

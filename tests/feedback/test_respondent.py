@@ -420,3 +420,16 @@ def test_the_thank_you_page_thanks_once(client, invitation):
     invitation.survey.save()
     page = client.get(url(invitation, "thanks")).content.decode()
     assert page.split("<main", 1)[1].count("Thank you") == 1
+
+
+@pytest.mark.parametrize("parts", [(), (9,), ("thanks",)], ids=["survey", "one-click", "thanks"])
+def test_a_head_request_answers_like_get_and_changes_nothing(client, invitation, parts):
+    get = client.get(url(invitation, *parts), HTTP_USER_AGENT=BROWSER)
+    head = client.head(url(invitation, *parts), HTTP_USER_AGENT=BROWSER)
+    assert head.status_code == get.status_code
+    assert head["Content-Type"] == get["Content-Type"]
+    assert head.get("Cache-Control") == get.get("Cache-Control")
+    assert head.get("Location") == get.get("Location")
+    assert not Response.objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.PENDING

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cxplatform.services import SYSTEM
-from feedback.models import Question, Response
+from feedback.models import Answer, Question, Response
 from feedback.services import responses as services
 from feedback.services import surveys as survey_services
 from feedback.tasks import responses as tasks
@@ -221,10 +221,11 @@ def test_flagged_responses_are_marked_and_can_be_listed(manager, org):
         comment="Bot",
     )
     page = manager.get(reverse("feedback:response_list"))
-    assert b"Looks automated" in page.content
+    assert b"Bot" not in page.content  # the default feed is what the figures count
     assert Response.objects.counted().count() == 0
     flagged = manager.get(reverse("feedback:response_list"), {"show": "flagged"})
     assert b"Bot" in flagged.content
+    assert b"Flagged as automated" in flagged.content
 
 
 def test_the_response_page_shows_every_answer_and_links_the_contact(viewer, org):
@@ -341,3 +342,65 @@ def test_the_feed_and_its_export_until_the_last_date_there_is_are_not_a_500(mana
         assert page.status_code == 200
         body = b"".join(page.streaming_content) if page.streaming else page.content
         assert b"late" in body
+
+
+def _answer(response, question, **value):
+    return Answer.objects.create(
+        organization=response.organization,
+        response=response,
+        question=question,
+        question_text=question.text,
+        question_type=question.type,
+        **value,
+    )
+
+
+def test_the_export_has_one_column_per_question_each_answer_in_its_own_cell(manager, org):
+    nps = SurveyFactory(organization=org, name="Checkout NPS")
+    reason = QuestionFactory(
+        organization=org, survey=nps, type="text", text="What is the main reason?"
+    )
+    csat = SurveyFactory(organization=org, name="Support CSAT", kind="csat", questions=False)
+    rating = QuestionFactory(
+        organization=org, survey=csat, type="csat", text="How satisfied?", is_primary=True
+    )
+    topics = QuestionFactory(
+        organization=org,
+        survey=csat,
+        type="multi_choice",
+        text="What was it about?",
+        choices=["Billing", "Delivery"],
+    )
+    first = ResponseFactory(organization=org, survey=nps, primary_score=3)
+    _answer(first, reason, value_text='=HYPERLINK("http://evil")')
+    second = ResponseFactory(organization=org, survey=csat, primary_type="csat", primary_score=None)
+    _answer(second, rating, value_number=4)
+    _answer(second, topics, value_choices=["Billing", "Delivery"])
+
+    result = manager.get(reverse("feedback:response_export"))
+    rows = list(csv.reader(io.StringIO(b"".join(result.streaming_content).decode())))
+    header = rows[0]
+    assert "answers" not in header
+    nps_primary = nps.questions.get(is_primary=True)
+    columns = [
+        f"Checkout NPS: {nps_primary.text}",
+        "Checkout NPS: What is the main reason?",
+        "Support CSAT: How satisfied?",
+        "Support CSAT: What was it about?",
+    ]
+    assert header[-4:] == columns
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert by_id[str(first.pk)][columns[0]] == "3"
+    assert by_id[str(first.pk)][columns[1]] == '\'=HYPERLINK("http://evil")'
+    assert by_id[str(first.pk)][columns[2]] == ""
+    assert by_id[str(second.pk)][columns[2]] == "4"
+    assert by_id[str(second.pk)][columns[3]] == "Billing, Delivery"
+    assert by_id[str(second.pk)][columns[0]] == ""
+
+
+def test_the_export_of_one_survey_names_its_columns_by_the_questions_alone(manager, org):
+    survey = SurveyFactory(organization=org, name="Checkout NPS")
+    ResponseFactory(organization=org, survey=survey, primary_score=8)
+    result = manager.get(reverse("feedback:response_export"), {"survey": survey.pk})
+    header = next(csv.reader(io.StringIO(b"".join(result.streaming_content).decode())))
+    assert header[-1] == survey.questions.get(is_primary=True).text

@@ -41,6 +41,30 @@ def test_every_template_makes_a_survey_with_one_primary_question_of_its_kind(
     assert AuditEvent.objects.filter(action="survey.created", object_id=str(survey.pk)).exists()
 
 
+# "one" / "eine" left out: "one thing", "eine Minute".
+NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+}
+
+
+@pytest.mark.parametrize("kind", ["nps", "csat", "ces", "enps", "custom"])
+def test_a_template_that_counts_its_questions_counts_them_right(org, kind):
+    survey = services.survey_create_from_template(org=org, actor=SYSTEM, kind=kind)
+    count = len(active(survey))
+    intros = [survey.intro, *(t.get("intro", "") for t in survey.translations.values())]
+    for intro in intros:
+        for word in intro.lower().replace(".", " ").split():
+            if word in NUMBER_WORDS:
+                assert NUMBER_WORDS[word] == count, f"{intro!r} for {count} questions"
+
+
 def test_the_nps_template_speaks_german_too(org):
     survey = services.survey_create_from_template(org=org, actor=SYSTEM, kind="nps")
     assert survey.translations["de"]["title"] == "Wie machen wir uns?"

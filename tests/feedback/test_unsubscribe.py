@@ -134,3 +134,22 @@ def test_the_unsubscribe_page_speaks_the_contacts_language(client_without_cookie
     assert page["Content-Language"] == "de"
     done = client_without_cookies.post(f"/u/{invitation.token}/")
     assert "Sie sind abgemeldet" in done.content.decode()
+
+
+def test_a_head_of_the_unsubscribe_link_answers_like_get_and_changes_nothing(
+    client_without_cookies, invitation
+):
+    response = client_without_cookies.head(f"/u/{invitation.token}/")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    assert Contact.objects.get(pk=invitation.contact_id).unsubscribed_at is None
+
+
+def test_a_head_of_the_open_pixel_is_a_gif_but_is_not_an_open(client_without_cookies, invitation):
+    # Scanners and link checkers send HEAD; a person's mail client fetches the image.
+    response = client_without_cookies.head(f"/o/{invitation.token}.gif")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/gif"
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.SENT
+    assert invitation.opened_at is None

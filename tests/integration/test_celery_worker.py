@@ -28,3 +28,15 @@ def test_a_real_worker_runs_a_task_that_writes_to_postgresql(start_worker):
         timeout=30,
         what="the second heartbeat",
     )
+
+
+def test_the_integration_tests_publish_to_redis_and_run_nothing_in_process(broker, redis_url):
+    """The unit tests run tasks in-process (eager, see docs/testing.md); here nothing may:
+    a task enqueued with no worker running stays a message in Redis, and nothing ran."""
+    import redis
+
+    from cxplatform import queue
+
+    queue.send_now("cxplatform.tasks.heartbeat", ("in-process?",))
+    assert not WorkerHeartbeat.objects.filter(worker="in-process?").exists()
+    assert redis.Redis.from_url(redis_url).llen(broker) == 1

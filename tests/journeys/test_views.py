@@ -775,3 +775,19 @@ def test_the_touchpoint_page_shows_response_times_in_the_organizations_zone(view
 
     assert "14 Nov 2026, 05:05" in html
     assert "20:05" not in html
+
+
+def test_a_campaign_sent_for_the_surveys_touchpoint_is_listed_on_that_touchpoint(viewer, org):
+    checkout = TouchpointFactory(organization=org, name="Checkout")
+    elsewhere = TouchpointFactory(organization=org, name="Elsewhere")
+    survey = SurveyFactory(organization=org, name="Checkout NPS", touchpoint=checkout)
+    CampaignFactory(organization=org, name="Inherits it", survey=survey, touchpoint=None)
+    CampaignFactory(organization=org, name="Points elsewhere", survey=survey, touchpoint=elsewhere)
+    page = viewer.get(reverse("journeys:touchpoint_detail", args=[checkout.pk])).content.decode()
+    campaigns = page.split('id="campaigns-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Inherits it" in campaigns
+    assert "Points elsewhere" not in campaigns
+    assert '<span class="badge text-bg-light border">1</span>' in campaigns
+    other = viewer.get(reverse("journeys:touchpoint_detail", args=[elsewhere.pk])).content.decode()
+    assert "Points elsewhere" in other
+    assert "Inherits it" not in other
