@@ -48,6 +48,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pgserver  # bench/pgserver.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DB_NAME = "cx_bench_respond"
@@ -87,41 +89,16 @@ COMMENTS = [
 
 
 def base_url() -> str:
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
-        sys.exit("bench/respond.py needs PostgreSQL: DATABASE_URL=postgres://user@host:port/")
-    return f"{parsed.scheme}://{parsed.netloc}/"
+    return pgserver.base_url("bench/respond.py")
 
 
 def admin_sql(statement: str) -> None:
-    import psycopg
-
-    parsed = urllib.parse.urlparse(base_url())
-    with psycopg.connect(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=urllib.parse.unquote(parsed.username or "postgres"),
-        password=urllib.parse.unquote(parsed.password or "") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(statement)
+    pgserver.admin_sql("bench/respond.py", statement)
 
 
 def backend_pids() -> list[int]:
     """The PostgreSQL server processes serving the bench database (persistent connections)."""
-    import psycopg
-
-    parsed = urllib.parse.urlparse(base_url())
-    with psycopg.connect(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=urllib.parse.unquote(parsed.username or "postgres"),
-        password=urllib.parse.unquote(parsed.password or "") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
+    with pgserver.connect("bench/respond.py") as conn:
         rows = conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
         ).fetchall()
