@@ -41,6 +41,29 @@ def browser_type_launch_args(chromium_path, tmp_path_factory):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_request_at_a_time_on_sqlite():
+    """With SQLite in memory (``make test`` without DATABASE_URL) the live server's request
+    threads share the test's one connection: two requests at once (a page's autosave and a
+    click) would interleave their transactions ("cannot start a transaction within a
+    transaction"). There the server takes one request at a time; on PostgreSQL (CI) each
+    thread has its own connection and the server stays threaded."""
+    from django.conf import settings
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class SerialServer(WSGIServer):
+        # Requests run in the live server's own thread, which already uses the override.
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    threaded = LiveServerThread.server_class
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        LiveServerThread.server_class = SerialServer
+    yield
+    LiveServerThread.server_class = threaded
+
+
 @pytest.fixture
 def login(live_server):
     """``login(page, email)`` signs in through the real login form (password ``pw``)."""
