@@ -440,11 +440,12 @@ def analyse(
 
 
 def analyse_response(response: Any) -> tuple[float | None, str]:
-    """``analyse`` of a ``Response``: its comment, in the language it was answered in, with
-    its primary score on its scale."""
+    """``analyse`` of a ``Response``: its comment, in the language it was answered in (else
+    its organization's default), with its primary score on its scale."""
+    organization = getattr(response, "organization", None)
     return analyse(
         response.comment,
-        locale=response.locale or "en",
+        locale=response.locale or getattr(organization, "default_locale", "") or "en",
         score=response.primary_score,
         score_type=response.primary_type or "",
     )
