@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-import pgserver  # bench/pgserver.py, beside this script
+from support import pgserver  # bench/support/pgserver.py
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "cx_bench_background"

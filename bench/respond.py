@@ -48,7 +48,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pgserver  # bench/pgserver.py, beside this script
+from support import pgserver  # bench/support/pgserver.py
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from cxplatform import db, extensions, mail, selectors, services, tenancy
+from cxplatform import db, extensions, mail, queue, selectors, services, tenancy
 from cxplatform.forms import ApiKeyForm, EmployeeForm, MemberForm, OrganizationForm, TeamForm
 from cxplatform.http import AuthedRequest
 from cxplatform.models import MailboxMessage, Role
@@ -69,14 +69,13 @@ def settings_home(request: AuthedRequest) -> HttpResponse:
             )
             messages.success(request, "Organization settings saved.")
             return redirect("settings_home")
-    from django.conf import settings
-
-    context = {
-        "form": form,
-        "heartbeat": selectors.last_heartbeat(),
-        "eager": settings.CELERY_TASK_ALWAYS_EAGER,
-    }
+    context = {"form": form, **_worker_status()}
     return render(request, "cxplatform/settings_home.html", context, status=status)
+
+
+def _worker_status() -> dict[str, object]:
+    """What includes/worker_status.html shows: in-process tasks, or the last heartbeat."""
+    return {"heartbeat": selectors.last_heartbeat(), "eager": queue.is_eager()}
 
 
 @require_http_methods(["GET", "POST"])
@@ -187,12 +186,9 @@ def team_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 def background_work(request: AuthedRequest) -> HttpResponse:
     """What the workers are doing for this organization, and what failed: each installed
     app contributes its section (``background.sections``)."""
-    from django.conf import settings
-
     context = {
         "sections": extensions.collect("background.sections", org=request.org),
-        "heartbeat": selectors.last_heartbeat(),
-        "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+        **_worker_status(),
     }
     return render(request, "cxplatform/background_work.html", context)
 

@@ -1,0 +1,1 @@
+"""Shared by the benchmark scripts (not a benchmark itself)."""
